@@ -1,0 +1,504 @@
+"""Variogram models, experimental variograms and weighted least-squares fitting.
+
+Coordinates are in metres with x = easting, y = northing and z = elevation (up is
+positive). Semivariances are in squared units of the variable (e.g. ppm²).
+
+The bounded models use PyKrige's "effective range" conventions, so that a
+:class:`VariogramModel` and PyKrige given the same parameters krige identically:
+
+* spherical: ``gamma = c * (1.5 h/a - 0.5 (h/a)^3)`` for ``h <= a``, ``c`` beyond;
+* exponential: ``gamma = c * (1 - exp(-h / (a/3)))`` (95 % of the sill at ``h = a``);
+* gaussian: ``gamma = c * (1 - exp(-h^2 / (4a/7)^2))``;
+* hole-effect: ``gamma = c * (1 - (1 - h/(a/3)) exp(-h/(a/3)))``;
+
+with ``c`` the partial sill, ``a`` the range and the nugget added for ``h > 0``. PyKrige's
+list form ``variogram_parameters=[sill, range, nugget]`` takes the *full* sill, i.e.
+``VariogramModel.total_sill``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import least_squares
+from scipy.spatial.distance import cdist
+
+VariogramKind = Literal["spherical", "exponential", "gaussian", "linear", "power", "hole-effect"]
+Estimator = Literal["matheron", "cressie"]
+
+BOUNDED_KINDS = frozenset({"spherical", "exponential", "gaussian", "hole-effect"})
+KINDS = BOUNDED_KINDS | {"linear", "power"}
+
+
+def _spherical(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    r = np.minimum(r, 1.0)
+    return r * (1.5 - 0.5 * r * r)
+
+
+def _exponential(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 - np.exp(-3.0 * r)
+
+
+def _gaussian(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 - np.exp(-((r / (4.0 / 7.0)) ** 2))
+
+
+def _hole_effect(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 - (1.0 - 3.0 * r) * np.exp(-3.0 * r)
+
+
+def _linear(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    return r
+
+
+# Unit-sill structures of the lag expressed in ranges (r = h / range).
+_STRUCTURES: dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]]] = {
+    "spherical": _spherical,
+    "exponential": _exponential,
+    "gaussian": _gaussian,
+    "hole-effect": _hole_effect,
+    "linear": _linear,
+}
+
+
+def axis_directions(azimuth: float, dip: float, plunge: float) -> NDArray[np.float64]:
+    """Unit vectors of the major, minor and vertical anisotropy axes in 3D.
+
+    Parameters
+    ----------
+    azimuth : float
+        Direction of the major axis, degrees clockwise from north (+y) towards east (+x).
+    dip : float
+        Inclination of the major axis below the horizontal, degrees (positive points down,
+        i.e. towards -z).
+    plunge : float
+        Rotation of the minor and vertical axes about the major axis, degrees; positive
+        lifts the minor axis (initially horizontal, at ``azimuth + 90``) towards +z.
+
+    Returns
+    -------
+    numpy.ndarray
+        (3, 3) array whose rows are the major, minor and vertical unit vectors (x, y, z).
+    """
+    az, dp, pl = np.radians([azimuth, dip, plunge])
+    major = np.array([np.sin(az) * np.cos(dp), np.cos(az) * np.cos(dp), -np.sin(dp)])
+    minor0 = np.array([np.cos(az), -np.sin(az), 0.0])
+    vertical0 = np.cross(minor0, major)
+    minor = np.cos(pl) * minor0 + np.sin(pl) * vertical0
+    vertical = -np.sin(pl) * minor0 + np.cos(pl) * vertical0
+    return np.vstack([major, minor, vertical])
+
+
+@dataclass(frozen=True)
+class VariogramModel:
+    """A nested nugget + one-structure variogram model, optionally anisotropic.
+
+    Parameters
+    ----------
+    kind : {"spherical", "exponential", "gaussian", "linear", "power", "hole-effect"}
+        Model shape; see the module docstring for the formulas (PyKrige conventions).
+    nugget : float
+        Nugget (value units²), the jump of ``gamma`` just above zero lag.
+    sill : float
+        Partial sill (value units²), i.e. excluding the nugget. For ``linear`` it is the
+        rise of ``gamma`` over one ``range`` (slope = sill / range per metre); for
+        ``power`` it is PyKrige's ``scale`` in ``gamma = nugget + scale * h**exponent``.
+    range : float
+        Range along the major axis (metres). For ``power`` it is instead the
+        dimensionless exponent, in (0, 2).
+    range_minor, range_vertical : float or None
+        Ranges along the minor and vertical axes (metres); None means equal to ``range``.
+        Not allowed for ``power``, whose ``range`` is no distance.
+    azimuth, dip, plunge : float
+        Orientation of the axes in degrees, see :func:`axis_directions`: the major axis
+        points ``azimuth`` clockwise from north and ``dip`` below horizontal; ``plunge``
+        turns the minor/vertical axes about it. In 2D only ``azimuth`` and
+        ``range_minor`` are used.
+
+    Notes
+    -----
+    Anisotropy is geometric: a lag vector is rotated into the (major, minor, vertical)
+    frame and its minor/vertical components are stretched by ``range / range_minor`` and
+    ``range / range_vertical``. The resulting "isotropic-equivalent" lag, in metres along
+    the major axis, is what :meth:`__call__` takes.
+    """
+
+    kind: VariogramKind
+    nugget: float
+    sill: float
+    range: float
+    range_minor: float | None = None
+    range_vertical: float | None = None
+    azimuth: float = 0.0
+    dip: float = 0.0
+    plunge: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown variogram kind {self.kind!r}; use one of {sorted(KINDS)}")
+        if self.nugget < 0 or self.sill < 0:
+            raise ValueError("nugget and sill must be non-negative")
+        if not self.range > 0:
+            raise ValueError("range must be positive")
+        if self.kind == "power":
+            if self.range >= 2:
+                raise ValueError("power exponent (range) must be in (0, 2)")
+            if self.range_minor is not None or self.range_vertical is not None:
+                raise ValueError("the power model has no range, so it cannot be anisotropic")
+        for r in (self.range_minor, self.range_vertical):
+            if r is not None and not r > 0:
+                raise ValueError("anisotropy ranges must be positive")
+
+    @property
+    def bounded(self) -> bool:
+        """True when the model reaches a sill (all kinds but linear and power)."""
+        return self.kind in BOUNDED_KINDS
+
+    @property
+    def total_sill(self) -> float:
+        """Nugget plus partial sill (value units²); PyKrige's "full sill".
+
+        For the unbounded kinds it is only ``gamma`` at one range (linear) or at 1 m
+        (power), not a plateau.
+        """
+        return self.nugget + self.sill
+
+    @property
+    def is_isotropic(self) -> bool:
+        """True when every axis has the same range."""
+        return all(r is None or r == self.range for r in (self.range_minor, self.range_vertical))
+
+    def __call__(self, h: ArrayLike) -> NDArray[np.float64]:
+        """Semivariance at isotropic-equivalent lags.
+
+        Parameters
+        ----------
+        h : array_like
+            Non-negative lags in metres (already anisotropy-scaled, see
+            :meth:`scaled_lags`).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``gamma(h)`` in value units²; exactly 0 at ``h == 0`` and at least the nugget
+            for ``h > 0``.
+        """
+        h = np.asarray(h, dtype=np.float64)
+        if self.kind == "power":
+            structure = h**self.range
+        else:
+            structure = _STRUCTURES[self.kind](h / self.range)
+        # Comparing with == (not >) keeps NaN lags NaN instead of turning them into 0.
+        return np.where(h == 0, 0.0, self.nugget + self.sill * structure)
+
+    def covariance(self, h: ArrayLike) -> NDArray[np.float64]:
+        """Covariance ``total_sill - gamma(h)`` (value units²); ``nugget + sill`` at 0.
+
+        Raises
+        ------
+        ValueError
+            For the unbounded kinds (linear, power), which have no covariance.
+        """
+        if not self.bounded:
+            raise ValueError(f"the {self.kind} variogram is unbounded and has no covariance")
+        return self.total_sill - self(h)
+
+    def anisotropy_matrix(self, ndim: int) -> NDArray[np.float64]:
+        """Linear map from coordinate differences to isotropic-equivalent lag vectors.
+
+        Parameters
+        ----------
+        ndim : int
+            Number of coordinates (1, 2 or 3).
+
+        Returns
+        -------
+        numpy.ndarray
+            (ndim, ndim) matrix ``M``; ``|M @ d|`` is the lag in major-axis metres of
+            the difference vector ``d``. The identity for isotropic models.
+        """
+        if ndim not in (1, 2, 3):
+            raise ValueError("coordinates must have 1, 2 or 3 columns")
+        if ndim == 1 or self.is_isotropic:
+            # An exact identity keeps isotropic lags bit-identical to Euclidean distances.
+            return np.eye(ndim)
+        minor = self.range if self.range_minor is None else self.range_minor
+        vertical = self.range if self.range_vertical is None else self.range_vertical
+        if ndim == 2:
+            az = math.radians(self.azimuth)
+            axes = np.array([[math.sin(az), math.cos(az)], [math.cos(az), -math.sin(az)]])
+            stretch = np.array([1.0, self.range / minor])
+        else:
+            axes = axis_directions(self.azimuth, self.dip, self.plunge)
+            stretch = np.array([1.0, self.range / minor, self.range / vertical])
+        return stretch[:, None] * axes
+
+    def scaled_lags(self, deltas: ArrayLike) -> NDArray[np.float64]:
+        """Isotropic-equivalent lags (m) of coordinate differences ``deltas`` (..., ndim)."""
+        deltas = np.asarray(deltas, dtype=np.float64)
+        matrix = self.anisotropy_matrix(deltas.shape[-1])
+        return np.linalg.norm(deltas @ matrix.T, axis=-1)
+
+    def scaled_distances(self, a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
+        """Isotropic-equivalent lags (m) between every row of ``a`` (n, d) and ``b`` (m, d).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, m) lag matrix; plain Euclidean distances for an isotropic model.
+        """
+        a = np.atleast_2d(np.asarray(a, dtype=np.float64))
+        b = np.atleast_2d(np.asarray(b, dtype=np.float64))
+        matrix = self.anisotropy_matrix(a.shape[1])
+        # Removing a shared offset first avoids losing precision on UTM-sized coordinates.
+        offset = a.mean(axis=0) if len(a) else np.zeros(a.shape[1])
+        return cdist((a - offset) @ matrix.T, (b - offset) @ matrix.T)
+
+
+@dataclass(frozen=True, eq=False)
+class ExperimentalVariogram:
+    """Binned sample semivariances.
+
+    Attributes
+    ----------
+    lags : numpy.ndarray
+        Centres of the non-empty lag bins (metres).
+    semivariance : numpy.ndarray
+        Semivariance of each bin (value units²).
+    n_pairs : numpy.ndarray
+        Number of sample pairs in each bin (after any subsampling).
+    estimator : str
+        ``"matheron"`` or ``"cressie"``.
+    """
+
+    lags: NDArray[np.float64]
+    semivariance: NDArray[np.float64]
+    n_pairs: NDArray[np.int64]
+    estimator: str
+
+
+def _pair_indices(
+    n: int, max_pairs: int, rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """All pairs i < j, or ``max_pairs`` random pairs (i != j) when there are more."""
+    if n * (n - 1) // 2 <= max_pairs:
+        i, j = np.triu_indices(n, k=1)
+        return i, j
+    # Drawing with replacement never materialises the n² pair list; repeats are
+    # statistically harmless at these sample sizes.
+    i = rng.integers(0, n, size=max_pairs)
+    j = rng.integers(0, n - 1, size=max_pairs)
+    j += j >= i
+    return i, j
+
+
+def _direction_filter(
+    deltas: NDArray[np.float64], lags: NDArray[np.float64], direction: tuple[float, float, float, float]
+) -> NDArray[np.bool_]:
+    """Pairs within the angular tolerance and bandwidth of a direction."""
+    azimuth, dip, tolerance, bandwidth = direction
+    ndim = deltas.shape[1]
+    if ndim == 1:
+        raise ValueError("directional variograms need 2D or 3D coordinates")
+    if ndim == 2:
+        az = math.radians(azimuth)
+        unit = np.array([math.sin(az), math.cos(az)])
+    else:
+        unit = axis_directions(azimuth, dip, 0.0)[0]
+    # Pairs are unordered, so a pair pointing the opposite way counts too.
+    along = np.abs(deltas @ unit)
+    across = np.sqrt(np.maximum(lags**2 - along**2, 0.0))
+    return (along >= lags * math.cos(math.radians(tolerance))) & (across <= bandwidth)
+
+
+def _bin_semivariance(
+    diffs: NDArray[np.float64], bins: NDArray[np.intp], n_lags: int, estimator: Estimator
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    counts = np.bincount(bins, minlength=n_lags)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if estimator == "matheron":
+            gamma = np.bincount(bins, weights=diffs**2, minlength=n_lags) / (2.0 * counts)
+        else:
+            # Cressie & Hawkins (1980): robust to outlying grades.
+            root_mean = np.bincount(bins, weights=np.sqrt(np.abs(diffs)), minlength=n_lags) / counts
+            gamma = root_mean**4 / (2.0 * (0.457 + 0.494 / counts))
+    return gamma, counts
+
+
+def experimental_variogram(
+    coords: ArrayLike,
+    values: ArrayLike,
+    n_lags: int = 15,
+    max_lag: float | None = None,
+    estimator: Estimator = "matheron",
+    max_pairs: int = 2_000_000,
+    seed: int = 0,
+    direction: tuple[float, float, float, float] | None = None,
+) -> ExperimentalVariogram:
+    """Experimental (sample) variogram of scattered data.
+
+    Parameters
+    ----------
+    coords : array_like
+        (n, d) sample coordinates in metres, d in 1..3.
+    values : array_like
+        (n,) sample values; samples with NaN values or coordinates are skipped.
+    n_lags : int
+        Number of equal-width lag bins over ``(0, max_lag]``.
+    max_lag : float, optional
+        Largest lag (m). Default: half the diagonal of the data's bounding box.
+    estimator : {"matheron", "cressie"}
+        Classical method-of-moments estimator, or Cressie-Hawkins robust estimator.
+    max_pairs : int
+        When there are more than this many pairs, this many are drawn at random, so the
+        cost stays O(max_pairs) whatever n is.
+    seed : int
+        Seed of the pair subsampling.
+    direction : tuple of float, optional
+        ``(azimuth_deg, dip_deg, tolerance_deg, bandwidth_m)`` for a directional
+        variogram (azimuth/dip as in :func:`axis_directions`); omnidirectional if None.
+
+    Returns
+    -------
+    ExperimentalVariogram
+        Only bins holding at least one pair. Pairs at zero separation are ignored, since
+        they measure repeatability rather than spatial continuity.
+    """
+    if estimator not in ("matheron", "cressie"):
+        raise ValueError("estimator must be 'matheron' or 'cressie'")
+    xyz = np.asarray(coords, dtype=np.float64)
+    if xyz.ndim == 1:
+        xyz = xyz[:, None]
+    z = np.asarray(values, dtype=np.float64)
+    if xyz.shape[0] != z.shape[0]:
+        raise ValueError("coords and values must have the same number of rows")
+    finite = np.isfinite(z) & np.isfinite(xyz).all(axis=1)
+    xyz, z = xyz[finite], z[finite]
+    if len(z) < 2:
+        raise ValueError("at least two samples with finite values are needed")
+    if max_lag is None:
+        max_lag = 0.5 * float(np.linalg.norm(xyz.max(axis=0) - xyz.min(axis=0)))
+    if not max_lag > 0:
+        raise ValueError("max_lag must be positive")
+
+    i, j = _pair_indices(len(z), max_pairs, np.random.default_rng(seed))
+    # np.take and einsum are about twice as fast as fancy indexing and norm here.
+    deltas = np.take(xyz, j, axis=0) - np.take(xyz, i, axis=0)
+    lags = np.sqrt(np.einsum("ij,ij->i", deltas, deltas))
+    keep = (lags > 0) & (lags <= max_lag)
+    if direction is not None:
+        keep &= _direction_filter(deltas, lags, direction)
+    width = max_lag / n_lags
+    bins = np.minimum((lags[keep] / width).astype(np.intp), n_lags - 1)
+    gamma, counts = _bin_semivariance(z[j][keep] - z[i][keep], bins, n_lags, estimator)
+
+    occupied = counts > 0
+    centres = (np.arange(n_lags) + 0.5) * width
+    return ExperimentalVariogram(
+        lags=centres[occupied],
+        semivariance=gamma[occupied],
+        n_pairs=counts[occupied].astype(np.int64),
+        estimator=estimator,
+    )
+
+
+@dataclass(frozen=True)
+class _FitSpec:
+    """Parameter vector layout of one fit: start, bounds and how to build the model."""
+
+    kind: str
+    fixed_nugget: float | None
+    linear_range: float
+
+    def build(self, p: NDArray[np.float64]) -> VariogramModel:
+        nugget = self.fixed_nugget if self.fixed_nugget is not None else float(p[-1])
+        if self.kind == "linear":
+            return VariogramModel("linear", nugget, float(p[0]), self.linear_range)
+        return VariogramModel(self.kind, nugget, float(p[0]), float(p[1]))  # type: ignore[arg-type]
+
+
+def _starts_and_bounds(
+    spec: _FitSpec, lags: NDArray[np.float64], gamma: NDArray[np.float64]
+) -> tuple[list[NDArray[np.float64]], NDArray[np.float64], NDArray[np.float64]]:
+    """Initial guesses (one per start) and bounds of the parameter vector."""
+    scale = float(gamma.max()) if gamma.max() > 0 else 1.0
+    max_lag = float(lags.max())
+    # The last third of the bins approximates the sill (the data variance).
+    plateau = float(np.mean(gamma[-max(1, len(gamma) // 3) :]))
+    nugget0 = 0.5 * min(float(gamma[0]), plateau)
+    partial0 = max(plateau - (spec.fixed_nugget if spec.fixed_nugget is not None else nugget0), 0.1 * scale)
+
+    if spec.kind == "linear":
+        firsts, lower, upper = [[partial0]], [0.0], [4.0 * scale]
+    elif spec.kind == "power":
+        firsts = [[plateau / max_lag**e, e] for e in (0.5, 1.0, 1.5)]
+        lower, upper = [0.0, 0.01], [np.inf, 1.99]
+    else:
+        firsts = [[partial0, f * max_lag] for f in (0.25, 0.5, 1.0)]
+        lower, upper = [0.0, 1e-6 * max_lag], [2.0 * scale, 2.0 * max_lag]
+    if spec.fixed_nugget is None:
+        firsts = [x + [nugget0] for x in firsts]
+        lower, upper = lower + [0.0], upper + [scale]
+
+    lo, hi = np.array(lower), np.array(upper)
+    # least_squares needs starts strictly inside the bounds.
+    margin = 1e-9 * np.where(np.isfinite(hi), hi - lo, 1.0)
+    starts = [np.clip(np.array(x, dtype=np.float64), lo + margin, hi - margin) for x in firsts]
+    return starts, lo, hi
+
+
+def fit_variogram(
+    experimental: ExperimentalVariogram,
+    kind: VariogramKind = "spherical",
+    nugget: float | None = None,
+) -> VariogramModel:
+    """Fit an isotropic variogram model by weighted least squares.
+
+    Parameters
+    ----------
+    experimental : ExperimentalVariogram
+        Bins to fit; bins with non-finite semivariance are ignored.
+    kind : str
+        Model kind (see :class:`VariogramModel`). ``linear`` fits its slope with the
+        range fixed at the largest lag, as range and sill are not separable.
+    nugget : float, optional
+        Fixed nugget (value units²); fitted when None.
+
+    Returns
+    -------
+    VariogramModel
+        Best of a few starts (range at 1/4, 1/2 and 1 of the largest lag, or three
+        exponents for ``power``), found with :func:`scipy.optimize.least_squares` within
+        bounds: nugget in [0, max gamma], partial sill in [0, 2 max gamma], range in
+        (0, 2 max lag].
+
+    Notes
+    -----
+    Residuals are weighted by ``n_pairs / lag²`` (normalised to mean 1): well-populated,
+    short-lag bins, which matter most for kriging, dominate the fit.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown variogram kind {kind!r}")
+    ok = np.isfinite(experimental.semivariance) & (experimental.lags > 0)
+    lags = np.asarray(experimental.lags, dtype=np.float64)[ok]
+    gamma = np.asarray(experimental.semivariance, dtype=np.float64)[ok]
+    if len(lags) < 2:
+        raise ValueError("at least two non-empty lag bins are needed to fit a variogram")
+    weights = np.asarray(experimental.n_pairs, dtype=np.float64)[ok] / lags**2
+    root_w = np.sqrt(weights / weights.mean())
+    scale = float(gamma.max()) if gamma.max() > 0 else 1.0
+
+    spec = _FitSpec(kind, nugget, float(lags.max()))
+    starts, lo, hi = _starts_and_bounds(spec, lags, gamma)
+
+    def residuals(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        return root_w * (spec.build(p)(lags) - gamma) / scale
+
+    fits = [least_squares(residuals, x0, bounds=(lo, hi)) for x0 in starts]
+    best = min(fits, key=lambda f: f.cost)
+    return spec.build(best.x)
