@@ -54,7 +54,8 @@ class KrigingResult:
     variance : numpy.ndarray
         (m,) float64 kriging variances (value units²), >= 0; NaN where not estimable.
     n_neighbours : numpy.ndarray
-        (m,) number of samples each estimate used (0 where not estimable).
+        (m,) number of samples each estimate used, co-located samples counting once
+        (0 where not estimable).
     """
 
     estimate: NDArray[np.float64]
