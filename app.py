@@ -1,0 +1,31 @@
+"""AFG dashboard: REE grade prediction for banded iron formations.
+
+Run with ``streamlit run app.py``. Opens on the built-in synthetic demo project.
+"""
+
+import streamlit as st
+
+import afg_core  # noqa: F401  (sets the Keras and VTK defaults before anything loads them)
+from ui.state import current_project
+
+st.set_page_config(page_title="AFG - REE targeting", page_icon=":material/landscape:", layout="wide")
+
+pages = [
+    st.Page("pages/data.py", title="Data", icon=":material/table_chart:", default=True),
+    st.Page("pages/variogram.py", title="Variogram", icon=":material/show_chart:"),
+    st.Page("pages/spectral_pca.py", title="Spectral PCA", icon=":material/gradient:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/viewer_3d.py", title="3D Viewer", icon=":material/view_in_ar:"),
+    st.Page("pages/drill_targets.py", title="Drill Targets", icon=":material/my_location:"),
+]
+navigation = st.navigation(pages)
+
+project = current_project()
+with st.sidebar:
+    st.markdown("### AFG")
+    st.caption("REE grade prediction for banded iron formations")
+    st.markdown(f"**Project:** {project.settings.name}")
+    db = project.drillholes
+    st.caption(f"{len(db.collar)} holes · {len(db.assay):,} assay intervals · CRS {project.settings.crs or 'not set'}")
+
+navigation.run()

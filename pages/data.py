@@ -1,0 +1,122 @@
+"""Data: open a project, check what was read, look at holes, maps and REE patterns."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from afg_core.errors import InputError
+from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_oxides
+from afg_core.project import extract_project_zip, load_project
+from ui.plots import plan_map, spider_plot, strip_logs
+from ui.state import current_project, demo_project_dir
+
+st.title("Data")
+
+with st.expander("Open a project", expanded=False):
+    source = st.radio("Source", ["Built-in demo project", "Project folder as a zip", "Separate files"], horizontal=True)
+    if source == "Built-in demo project":
+        if st.button("Use the demo project"):
+            st.session_state["project_dir"] = demo_project_dir()
+            st.rerun()
+    elif source == "Project folder as a zip":
+        upload = st.file_uploader("Zip of the project folder (collar.csv, survey.csv, assay.csv, ...)", type=["zip"])
+        if upload is not None and st.button("Open the zip"):
+            folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
+            (folder / "upload.zip").write_bytes(upload.getvalue())
+            try:
+                project_dir = extract_project_zip(folder / "upload.zip", folder / "project")
+                load_project(project_dir)
+            except InputError as exc:
+                st.error(f"Could not open the project: {exc}")
+            else:
+                st.session_state["project_dir"] = str(project_dir)
+                st.rerun()
+    else:
+        files = st.file_uploader("collar.csv, assay.csv and optionally survey.csv, lithology.csv, project.toml",
+                                 type=["csv", "toml"], accept_multiple_files=True)
+        if files and st.button("Open the files"):
+            folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
+            for file in files:
+                (folder / Path(file.name).name).write_bytes(file.getvalue())
+            try:
+                load_project(folder)
+            except InputError as exc:
+                st.error(f"Could not open the project: {exc}")
+            else:
+                st.session_state["project_dir"] = str(folder)
+                st.rerun()
+
+project = current_project()
+db = project.drillholes
+samples = db.samples
+st.subheader(project.settings.name)
+if project.settings.description:
+    st.caption(project.settings.description)
+
+metres = float((db.assay["to"] - db.assay["from"]).sum())
+cols = st.columns(5)
+cols[0].metric("Drill holes", len(db.collar))
+cols[1].metric("Survey stations", len(db.survey))
+cols[2].metric("Assay intervals", f"{len(db.assay):,}")
+cols[3].metric("Metres assayed", f"{metres:,.0f}")
+cols[4].metric("Elements", len(db.elements))
+
+report = project.report
+with st.expander(f"Validation report: {'usable' if report.usable else 'NOT usable'}, "
+                 f"{len(report.findings)} findings", expanded=not report.usable):
+    st.dataframe(report.accounting_frame(), hide_index=True, width="stretch")
+    st.dataframe(report.to_frame(), hide_index=True, width="stretch")
+
+tab_collar, tab_survey, tab_assay = st.tabs(["Collars", "Survey", "Assays (with sample positions)"])
+tab_collar.dataframe(db.collar, hide_index=True, width="stretch")
+tab_survey.dataframe(db.survey, hide_index=True, width="stretch")
+tab_assay.dataframe(samples.drop(columns=[c for c in samples if c.endswith("_bdl")]), hide_index=True,
+                    width="stretch")
+
+st.subheader("Plan map")
+traces = db.traces(step=10.0)
+grids = project.geophysics
+if grids:
+    grid_name = st.selectbox("Background grid", list(grids), format_func=lambda n: n.replace("_", " "))
+    grid = grids[grid_name]
+    elevation = None
+    if grid.is_3d:
+        levels = grid.axes()[2]
+        top = float(levels[np.flatnonzero(np.isfinite(grid.values).mean(axis=(1, 2)) > 0.5).max()])
+        elevation = st.slider("Slice elevation (m)", float(levels.min()), float(levels.max()), top,
+                              step=float(grid.spacing[2]))
+    gx, gy, values = grid.plan_slice(elevation)
+    st.plotly_chart(plan_map(gx, gy, values, traces, db.collar, f"{grid.unit}"), width="stretch")
+else:
+    st.info("This project has no geophysics grids: collars and traces only.")
+    st.plotly_chart(plan_map(np.array([]), np.array([]), np.empty((0, 0)), traces, db.collar, ""), width="stretch")
+
+st.subheader("Down-hole logs")
+hole_id = st.selectbox("Hole", db.collar["hole_id"].tolist())
+hole = samples.loc[samples["hole_id"] == hole_id].sort_values("from").copy()
+ree = [e for e in REE_TARGETS if e in hole]
+columns = [(e, f"{e} (wt%)") for e in MAJORS if e in hole]
+if ree:
+    hole["TREO"] = total_rare_earth_oxides(hole[ree])
+    columns.append(("TREO", "TREO (ppm)"))
+lithology = db.lithology.loc[db.lithology["hole_id"] == hole_id] if db.lithology is not None else None
+if columns:
+    st.plotly_chart(strip_logs(hole, columns, lithology), width="stretch")
+
+st.subheader("REE patterns")
+if len(ree) >= 10:
+    reference = st.radio("Normalise to", ["chondrite", "PAAS"], horizontal=True,
+                         help="CI chondrite: McDonough & Sun (1995). PAAS: Taylor & McLennan (1985).")
+    normalised = normalise(hole[ree].dropna(), reference)
+    background = None
+    if "lith" in samples:
+        bif = samples.loc[samples["lith"].fillna("").str.startswith("BIF"), ree].dropna()
+        treo = total_rare_earth_oxides(bif)
+        background = normalise(bif[treo < treo.quantile(0.5)], reference).median()
+    st.plotly_chart(spider_plot(normalised, hole.loc[normalised.index, "from"], reference, background),
+                    width="stretch")
+    st.caption(f"{len(normalised)} samples of {hole_id}; black: median of the lower-grade half of BIF samples.")
+else:
+    st.info("Fewer than 10 REE columns in the assays: no spider diagram.")

@@ -1,0 +1,57 @@
+"""3D Viewer: drill holes coloured by grade and the kriged TREO volume, in PyVista (vtk.js)."""
+
+import numpy as np
+import streamlit as st
+
+from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
+from afg_core.viz3d import LayerStyle, Scene, SceneExportError, block_volume, drillhole_traces, export_scene_html, scene_offset
+from ui.state import current_project, current_project_dir, treo_blocks
+from ui.view3d import show_scene_html
+
+st.title("3D Viewer")
+project = current_project()
+samples = project.drillholes.samples
+ree = [e for e in REE_TARGETS if e in samples]
+options = (["TREO"] if ree else []) + project.drillholes.elements
+
+left, right = st.columns([1, 3])
+with left:
+    colour_by = st.selectbox("Colour holes by", options)
+    log_colour = st.checkbox("Log colour scale", value=True, help="Grades are log-normal")
+    show_blocks = st.checkbox("Kriged TREO blocks above cut-off", value=bool(ree))
+    cutoff = float(project.settings.cutoffs.get("TREO", 1000.0))
+    if show_blocks:
+        cutoff = st.number_input("TREO cut-off (ppm)", 100.0, 50_000.0, cutoff, step=100.0)
+
+
+@st.cache_data(show_spinner="Exporting the 3D scene...", max_entries=16)
+def _scene_html(folder: str, colour_by: str, log_colour: bool, show_blocks: bool, cutoff: float) -> str:
+    table = samples.copy()
+    if colour_by == "TREO":
+        table["TREO"] = total_rare_earth_oxides(table[ree])
+    table = table.dropna(subset=[colour_by, "x", "y", "z"])
+    offset = scene_offset(table[["x", "y", "z"]].to_numpy())
+    unit = "wt%" if colour_by in ("Fe", "Si", "Al", "Ti") else "ppm"
+    title = f"log10 {colour_by} ({unit})" if log_colour else f"{colour_by} ({unit})"
+    scene = Scene(offset)
+    scene.layers.append((drillhole_traces(table, colour_by, offset, log10=log_colour),
+                         LayerStyle(scalars=colour_by, cmap="plasma", line_width=5, scalar_bar_title=title)))
+    if show_blocks:
+        estimate = treo_blocks()
+        volume = block_volume(estimate.block, np.log10(estimate.treo_ppm), "log10 TREO", offset,
+                              threshold=float(np.log10(cutoff)))
+        if volume.n_cells:
+            scene.layers.append((volume, LayerStyle(scalars="log10 TREO", cmap="YlOrRd", opacity=0.35,
+                                                    scalar_bar_title="block log10 TREO (ppm)")))
+    return export_scene_html(scene)
+
+
+with right:
+    try:
+        html = _scene_html(current_project_dir(), colour_by, log_colour, show_blocks, cutoff)
+    except SceneExportError as exc:
+        st.error(f"The 3D view could not be drawn: {exc}")
+    else:
+        show_scene_html(html, height=650, key="scene3d")
+        st.caption("Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
+                   "south-west corner; blocks: ordinary kriging of log TREO, cells within 150 m of an assay.")

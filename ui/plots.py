@@ -1,0 +1,105 @@
+"""Plotly figures from afg_core results (no computation beyond reshaping for display)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from afg_core.geochem import SPIDER_ORDER
+
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
+
+
+def plan_map(x: np.ndarray, y: np.ndarray, values: np.ndarray, traces: pd.DataFrame, collars: pd.DataFrame,
+             grid_title: str) -> go.Figure:
+    """Collars and hole traces over a gridded property (plan view, metres)."""
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(x=x, y=y, z=values, colorscale="Cividis", colorbar=dict(title=grid_title),
+                             name=grid_title, hovertemplate="E %{x:.0f}<br>N %{y:.0f}<br>%{z:.4g}<extra></extra>"))
+    xs, ys = [], []
+    for _, hole in traces.groupby("hole_id", sort=False):
+        xs += hole["x"].tolist() + [None]
+        ys += hole["y"].tolist() + [None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="white", width=2), name="hole traces",
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=collars["x"], y=collars["y"], mode="markers", text=collars["hole_id"],
+                             marker=dict(color="crimson", size=7, line=dict(color="white", width=1)), name="collars",
+                             hovertemplate="%{text}<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=560, xaxis_title="East (m)", yaxis_title="North (m)",
+                      legend=dict(orientation="h", y=1.02))
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def strip_logs(hole: pd.DataFrame, columns: list[tuple[str, str]], lithology: pd.DataFrame | None) -> go.Figure:
+    """Down-hole logs of one hole: one panel per (column, axis title), depth downwards."""
+    n = len(columns) + (lithology is not None)
+    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.02)
+    depth = 0.5 * (hole["from"] + hole["to"])
+    for i, (column, title) in enumerate(columns, start=1):
+        fig.add_trace(go.Scatter(x=hole[column], y=depth, mode="lines", name=title, line=dict(shape="hvh")),
+                      row=1, col=i)
+        fig.update_xaxes(title_text=title, row=1, col=i, type="log" if "ppm" in title else "linear")
+    if lithology is not None:
+        colours = ["#8c564b", "#7f7f7f", "#d62728", "#bcbd22", "#17becf", "#9467bd"]
+        palette: dict[str, str] = {}
+        for top, bottom, lith in zip(lithology["from"], lithology["to"], lithology["lith"]):
+            first = lith not in palette
+            colour = palette.setdefault(lith, colours[len(palette) % len(colours)])
+            fig.add_trace(go.Scatter(x=[0, 1, 1, 0, 0], y=[top, top, bottom, bottom, top], fill="toself",
+                                     fillcolor=colour, line=dict(width=0), mode="lines", name=lith,
+                                     legendgroup=lith, showlegend=first, hovertemplate=f"{lith}<extra></extra>"),
+                          row=1, col=n)
+        fig.update_xaxes(showticklabels=False, title_text="lithology", row=1, col=n)
+    fig.update_yaxes(autorange="reversed", title_text="Depth along hole (m)", row=1, col=1)
+    fig.update_layout(**_LAYOUT, height=620)
+    return fig
+
+
+def spider_plot(normalised: pd.DataFrame, labels: pd.Series, reference: str, background: pd.Series | None) -> go.Figure:
+    """REE spider diagram: normalised values (log scale) in SPIDER_ORDER, one line per sample."""
+    order = [e for e in SPIDER_ORDER if e in normalised]
+    fig = go.Figure()
+    for (_, row), label in zip(normalised[order].iterrows(), labels):
+        fig.add_trace(go.Scatter(x=order, y=row.to_numpy(), mode="lines", line=dict(width=1), opacity=0.5,
+                                 name=str(label), showlegend=False))
+    if background is not None:
+        fig.add_trace(go.Scatter(x=order, y=background[order], mode="lines+markers", name="median background BIF",
+                                 line=dict(color="black", width=3)))
+    fig.update_layout(**_LAYOUT, height=460, yaxis_type="log", yaxis_title=f"sample / {reference}",
+                      xaxis_title="element")
+    return fig
+
+
+def variogram_figure(experimental, model, title: str) -> go.Figure:
+    """Experimental semivariances (sized by pair count) and a model curve."""
+    fig = go.Figure()
+    sizes = 6 + 14 * np.sqrt(experimental.n_pairs / max(experimental.n_pairs.max(), 1))
+    fig.add_trace(go.Scatter(x=experimental.lags, y=experimental.semivariance, mode="markers", name="experimental",
+                             marker=dict(size=sizes), customdata=experimental.n_pairs,
+                             hovertemplate="lag %{x:.0f} m<br>gamma %{y:.3f}<br>%{customdata} pairs<extra></extra>"))
+    h = np.linspace(0, float(experimental.lags.max()) * 1.05, 200)
+    fig.add_trace(go.Scatter(x=h, y=model(h), mode="lines", name=f"{model.kind} model"))
+    fig.update_layout(**_LAYOUT, height=420, title=title, xaxis_title="lag (m)", yaxis_title="semivariance")
+    return fig
+
+
+def loss_curves(history: pd.DataFrame) -> go.Figure:
+    """Training and validation loss per epoch, per model (columns model, epoch, loss, val_loss)."""
+    fig = go.Figure()
+    for name, part in history.groupby("model", sort=False):
+        fig.add_trace(go.Scatter(x=part["epoch"], y=part["loss"], mode="lines+markers", name=f"{name} train"))
+        fig.add_trace(go.Scatter(x=part["epoch"], y=part["val_loss"], mode="lines+markers", name=f"{name} validation",
+                                 line=dict(dash="dash")))
+    fig.update_layout(**_LAYOUT, height=380, xaxis_title="epoch", yaxis_title="loss (MSE, standardised log grade)")
+    return fig
+
+
+def heatmap(x: np.ndarray, y: np.ndarray, z: np.ndarray, title: str, colorbar: str, colorscale: str = "Viridis") -> go.Figure:
+    """A plan-view map of a 2D array (ny, nx)."""
+    fig = go.Figure(go.Heatmap(x=x, y=y, z=z, colorscale=colorscale, colorbar=dict(title=colorbar)))
+    fig.update_layout(**_LAYOUT, height=420, title=title, xaxis_title="East (m)", yaxis_title="North (m)")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
