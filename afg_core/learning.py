@@ -19,8 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import afg_core  # noqa: F401  (sets KERAS_BACKEND before keras is imported)
-
 from .estimation import ordinary_kriging
 from .evaluation import grade_class_accuracy, regression_scores, treo_ppm
 from .features import Sequences, Standardiser, build_sequences, ppm_from_log, split_holes, unwindow

@@ -23,8 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import afg_core  # noqa: F401  (sets VTK's headless EGL window before pyvista loads)
-
 from .blockmodel import BlockModel
 
 

@@ -8,6 +8,7 @@ recomputes nothing.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,9 +36,13 @@ def demo_project_dir() -> str:
     """Folder of the built-in demo project, generated once per machine."""
     folder = _demo_folder()
     if not (folder / "project.toml").exists():
-        partial = folder.with_name(folder.name + ".partial")
+        # Written aside and renamed, so another process never sees a half-written demo.
+        partial = Path(tempfile.mkdtemp(prefix=folder.name + ".partial-", dir=folder.parent))
         generate_demo_project(partial, seed=DEMO_SEED)
-        partial.rename(folder)
+        try:
+            partial.rename(folder)
+        except OSError:  # another process finished first: use its copy
+            shutil.rmtree(partial, ignore_errors=True)
     return str(folder)
 
 
