@@ -42,6 +42,7 @@ class LayerStyle:
     point_size: float = 6.0
     color: str | None = None
     scalar_bar_title: str | None = None
+    show_scalar_bar: bool = True
     show_edges: bool = False
 
 
@@ -159,7 +160,10 @@ def _plotter_from_spec(folder: Path):
                   "show_edges": layer["show_edges"]}
         if layer["scalars"]:
             kwargs.update(scalars=layer["scalars"], cmap=layer["cmap"], clim=layer["clim"],
-                          scalar_bar_args={"title": layer["scalar_bar_title"] or layer["scalars"], "color": "black"})
+                          show_scalar_bar=layer["show_scalar_bar"],
+                          scalar_bar_args={"title": layer["scalar_bar_title"] or layer["scalars"], "color": "black",
+                                           "vertical": True, "title_font_size": 14, "label_font_size": 12,
+                                           "n_labels": 5, "fmt": "%.2f"})
         else:
             kwargs["color"] = layer["color"] or "grey"
         plotter.add_mesh(mesh, **kwargs)

@@ -79,13 +79,15 @@ st.subheader("Plan map")
 traces = db.traces(step=10.0)
 grids = project.geophysics
 if grids:
-    grid_name = st.selectbox("Background grid", list(grids), format_func=lambda n: n.replace("_", " "))
+    names = sorted(grids, key=lambda n: "magnetic" not in n)
+    grid_name = st.selectbox("Background grid", names, format_func=lambda n: n.replace("_", " "))
     grid = grids[grid_name]
     elevation = None
     if grid.is_3d:
         levels = grid.axes()[2]
-        top = float(levels[np.flatnonzero(np.isfinite(grid.values).mean(axis=(1, 2)) > 0.5).max()])
-        elevation = st.slider("Slice elevation (m)", float(levels.min()), float(levels.max()), top,
+        # Default to the level through the middle of the assays: fresh rock, fully below topography.
+        middle = float(levels[np.argmin(np.abs(levels - samples["z"].median()))])
+        elevation = st.slider("Slice elevation (m)", float(levels.min()), float(levels.max()), middle,
                               step=float(grid.spacing[2]))
     gx, gy, values = grid.plan_slice(elevation)
     st.plotly_chart(plan_map(gx, gy, values, traces, db.collar, f"{grid.unit}"), width="stretch")
@@ -115,8 +117,9 @@ if len(ree) >= 10:
         bif = samples.loc[samples["lith"].fillna("").str.startswith("BIF"), ree].dropna()
         treo = total_rare_earth_oxides(bif)
         background = normalise(bif[treo < treo.quantile(0.5)], reference).median()
-    st.plotly_chart(spider_plot(normalised, hole.loc[normalised.index, "from"], reference, background),
-                    width="stretch")
-    st.caption(f"{len(normalised)} samples of {hole_id}; black: median of the lower-grade half of BIF samples.")
+    st.plotly_chart(spider_plot(normalised, hole.loc[normalised.index, "from"], hole.loc[normalised.index, "TREO"],
+                                reference, background), width="stretch")
+    st.caption(f"{len(normalised)} samples of {hole_id}, coloured by TREO; black: median of the lower-grade half of "
+               "BIF samples of the project.")
 else:
     st.info("Fewer than 10 REE columns in the assays: no spider diagram.")

@@ -41,8 +41,9 @@ def _scene_html(folder: str, colour_by: str, log_colour: bool, show_blocks: bool
         volume = block_volume(estimate.block, np.log10(estimate.treo_ppm), "log10 TREO", offset,
                               threshold=float(np.log10(cutoff)))
         if volume.n_cells:
+            # vtk.js draws a single scalar bar, so the blocks' colour scale is explained in the caption.
             scene.layers.append((volume, LayerStyle(scalars="log10 TREO", cmap="YlOrRd", opacity=0.35,
-                                                    scalar_bar_title="block log10 TREO (ppm)")))
+                                                    show_scalar_bar=False)))
     return export_scene_html(scene)
 
 
@@ -54,4 +55,5 @@ with right:
     else:
         show_scene_html(html, height=650, key="scene3d")
         st.caption("Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
-                   "south-west corner; blocks: ordinary kriging of log TREO, cells within 150 m of an assay.")
+                   "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an assay, "
+                   "coloured pale yellow (at cut-off) to dark red (highest).")

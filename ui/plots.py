@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from afg_core.geochem import SPIDER_ORDER
@@ -58,18 +59,27 @@ def strip_logs(hole: pd.DataFrame, columns: list[tuple[str, str]], lithology: pd
     return fig
 
 
-def spider_plot(normalised: pd.DataFrame, labels: pd.Series, reference: str, background: pd.Series | None) -> go.Figure:
-    """REE spider diagram: normalised values (log scale) in SPIDER_ORDER, one line per sample."""
+def spider_plot(normalised: pd.DataFrame, depths: pd.Series, treo: pd.Series, reference: str,
+                background: pd.Series | None) -> go.Figure:
+    """REE spider diagram: normalised values (log scale) in SPIDER_ORDER, one line per sample coloured by TREO."""
     order = [e for e in SPIDER_ORDER if e in normalised]
     fig = go.Figure()
-    for (_, row), label in zip(normalised[order].iterrows(), labels):
-        fig.add_trace(go.Scatter(x=order, y=row.to_numpy(), mode="lines", line=dict(width=1), opacity=0.5,
-                                 name=str(label), showlegend=False))
+    log_treo = np.log10(treo.to_numpy(dtype=float))
+    span = max(float(np.nanmax(log_treo) - np.nanmin(log_treo)), 1e-9)
+    colours = sample_colorscale("Viridis", list(np.nan_to_num((log_treo - np.nanmin(log_treo)) / span)))
+    for (_, row), depth, grade, colour in zip(normalised[order].iterrows(), depths, treo, colours):
+        fig.add_trace(go.Scatter(x=order, y=row.to_numpy(), mode="lines", line=dict(width=1, color=colour),
+                                 opacity=0.7, showlegend=False,
+                                 hovertemplate=f"from {depth:.1f} m, TREO {grade:,.0f} ppm<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(colorscale="Viridis", cmin=float(np.nanmin(log_treo)),
+                                         cmax=float(np.nanmax(log_treo)), color=[0], showscale=True,
+                                         colorbar=dict(title="log10 TREO (ppm)"))))
     if background is not None:
         fig.add_trace(go.Scatter(x=order, y=background[order], mode="lines+markers", name="median background BIF",
                                  line=dict(color="black", width=3)))
     fig.update_layout(**_LAYOUT, height=460, yaxis_type="log", yaxis_title=f"sample / {reference}",
-                      xaxis_title="element")
+                      xaxis_title="element", legend=dict(orientation="h", y=1.05))
     return fig
 
 
