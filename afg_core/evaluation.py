@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .geochem import OXIDES
+from .geochem import OXIDES, REE_TARGETS
 
 
 def _hole_sums(observed: np.ndarray, predicted: np.ndarray, holes: np.ndarray) -> dict[str, np.ndarray]:
@@ -78,7 +78,7 @@ def regression_scores(
 
 def treo_ppm(ree_ppm: pd.DataFrame) -> pd.Series:
     """TREO (ppm, Y2O3 included) from element ppm columns named by symbol."""
-    present = [e for e in ree_ppm.columns if e in OXIDES]
+    present = [e for e in ree_ppm.columns if e in REE_TARGETS]
     return (ree_ppm[present] * pd.Series({e: OXIDES[e][1] for e in present})).sum(axis=1, min_count=1)
 
 

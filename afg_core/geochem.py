@@ -47,7 +47,7 @@ REFERENCES: dict[str, dict[str, float]] = {
 #: Element -> (oxide formula, mass factor oxide/element) from IUPAC atomic weights.
 OXIDES: dict[str, tuple[str, float]] = {
     "Fe": ("Fe2O3", 1.4297), "Si": ("SiO2", 2.1393), "Al": ("Al2O3", 1.8895),
-    "Ti": ("TiO2", 1.6681), "La": ("La2O3", 1.1728), "Ce": ("CeO2", 1.2284),
+    "Ti": ("TiO2", 1.6685), "La": ("La2O3", 1.1728), "Ce": ("CeO2", 1.2284),
     "Pr": ("Pr6O11", 1.2082), "Nd": ("Nd2O3", 1.1664), "Sm": ("Sm2O3", 1.1596),
     "Eu": ("Eu2O3", 1.1579), "Gd": ("Gd2O3", 1.1526), "Tb": ("Tb4O7", 1.1762),
     "Dy": ("Dy2O3", 1.1477), "Ho": ("Ho2O3", 1.1455), "Er": ("Er2O3", 1.1435),

@@ -1,0 +1,47 @@
+"""Shared fixtures: the demo project is generated once per test session (it takes ~10 s)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default demo project (seed 42, 90 holes), written once per session."""
+    from afg_core.demo import generate_demo_project
+
+    return generate_demo_project(tmp_path_factory.mktemp("demo") / "project", seed=42)
+
+
+@pytest.fixture(scope="session")
+def demo_project(demo_dir: Path):
+    """The default demo project, loaded and validated."""
+    from afg_core.project import load_project
+
+    return load_project(demo_dir)
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m afg_core ARGS`` with the interpreter running the tests, from the repository root."""
+    return subprocess.run([sys.executable, "-m", "afg_core", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def afg_cli():
+    """The :func:`run_cli` helper, for tests that drive the command line."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def cli_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A small demo project (8 holes, seed 3) written once per session by the command line."""
+    out = tmp_path_factory.mktemp("cli_demo") / "small"
+    result = run_cli("demo", str(out), "--holes", "8", "--seed", "3")
+    return out, result
