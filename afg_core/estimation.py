@@ -5,12 +5,15 @@ those units squared.
 
 Conventions
 -----------
-* Ordinary kriging is solved in **semivariance form** (as PyKrige does, and valid for
-  the unbounded linear/power models too)::
+* Ordinary kriging with a global neighbourhood is solved in **semivariance form** (as
+  PyKrige does, and valid for the unbounded linear/power models too)::
 
       [Gamma 1] [w ]   [gamma_0]
       [1'    0] [mu] = [1      ]      variance = w . gamma_0 + mu
 
+  Local neighbourhoods go through the compiled kernel
+  (:func:`afg_core.kriging_kernel.krige_local`), which solves the equivalent covariance
+  form by Cholesky for bounded models and this form by LU otherwise.
 * Simple kriging needs a covariance, so it is solved in **covariance form**::
 
       C w = c_0                      variance = C(0) - w . c_0
@@ -18,15 +21,18 @@ Conventions
   and is only available for bounded models.
 * ``gamma(0) = 0``, so both are exact interpolators at sample locations even with a
   nugget (PyKrige's ``exact_values=True``).
-* Samples with NaN values or coordinates are dropped. Samples at identical
-  (anisotropy-scaled) locations would make the system singular, so they are merged
-  into one sample carrying their mean value.
+* Samples with NaN values or coordinates are dropped. Samples at identical locations
+  would make the system singular, so they are merged into one sample carrying their
+  mean value.
+* Several value columns kriged on the same samples share one neighbour search: give
+  ``values`` as an (n, e) array (and optionally one model per column).
 * Targets are processed in chunks through a single kernel, :func:`_krige_chunk`, which
   takes only picklable inputs so another backend (e.g. Dask) can map it over chunks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +41,16 @@ from scipy.linalg import lu_factor, lu_solve
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from afg_core.blockmodel import BlockModel
+from afg_core.kriging_kernel import block_count, krige_local
+from afg_core.search import SearchNeighbourhood, find_neighbours
 from afg_core.variography import VariogramModel
 
-# Caps the entries of one chunk's kriging matrices (8 MB per array) whatever chunk_size
-# says: batches this small stay cache-resident, which measured about twice as fast as
-# 20,000-target batches, and a global neighbourhood cannot exhaust memory.
+# Caps the entries of one chunk's global right-hand sides (8 MB) whatever chunk_size says.
 _MAX_CHUNK_ELEMENTS = 1 << 20
+# A global system needs an (n+1)^2 matrix and n^2 flops per target: beyond this many
+# samples it costs gigabytes and minutes, so a local neighbourhood is required.
+MAX_GLOBAL_SAMPLES = 6000
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,9 +60,11 @@ class KrigingResult:
     Attributes
     ----------
     estimate : numpy.ndarray
-        (m,) float64 estimates (value units); NaN where not estimable.
+        (m,) float64 estimates (value units), or (m, e) for e value columns; NaN where
+        not estimable (no sample in the search neighbourhood).
     variance : numpy.ndarray
-        (m,) float64 kriging variances (value units²), >= 0; NaN where not estimable.
+        Kriging variances (value units²), >= 0, shaped like ``estimate``; NaN where not
+        estimable.
     n_neighbours : numpy.ndarray
         (m,) number of samples each estimate used, co-located samples counting once
         (0 where not estimable).
@@ -119,8 +131,9 @@ class _GlobalSolver:
 class _KrigingSystem:
     """Everything :func:`_krige_chunk` needs besides the targets.
 
-    ``coords`` are centred, anisotropy-scaled sample coordinates; ``mean`` is None for
-    ordinary kriging; ``solver`` is set for a global neighbourhood.
+    ``coords`` are centred, anisotropy-scaled sample coordinates (m); ``values`` is
+    (n, e); ``mean`` is None for ordinary kriging; ``solver`` is set for a global
+    neighbourhood.
     """
 
     coords: NDArray[np.float64]
@@ -137,57 +150,8 @@ def _structure(system: _KrigingSystem, lags: NDArray[np.float64]) -> NDArray[np.
     return system.model.covariance(lags)
 
 
-def _pairwise_lags(points: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(c, k, k) lags between the k points of each of c neighbourhoods (c, k, d)."""
-    squared = np.zeros(points.shape[:2] + points.shape[1:2])
-    # One coordinate at a time keeps the temporaries at (c, k, k) rather than (c, k, k, d).
-    for axis in range(points.shape[2]):
-        column = points[:, :, axis]
-        squared += (column[:, :, None] - column[:, None, :]) ** 2
-    return np.sqrt(squared)
-
-
-def _local_matrices(
-    system: _KrigingSystem, points: NDArray[np.float64], targets: NDArray[np.float64], valid: NDArray[np.bool_]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Stacked left- and right-hand sides; padded slots get an identity row and zero weight."""
-    c, k = valid.shape
-    ordinary = system.mean is None
-    size = k + 1 if ordinary else k
-    lhs = np.zeros((c, size, size))
-    pair_valid = valid[:, :, None] & valid[:, None, :]
-    lhs[:, :k, :k] = np.where(pair_valid, _structure(system, _pairwise_lags(points)), 0.0)
-    diagonal = np.arange(k)
-    lhs[:, diagonal, diagonal] = np.where(valid, lhs[:, diagonal, diagonal], 1.0)
-    rhs = np.zeros((c, size))
-    target_lags = np.linalg.norm(points - targets[:, None, :], axis=2)
-    rhs[:, :k] = np.where(valid, _structure(system, target_lags), 0.0)
-    if ordinary:
-        lhs[:, :k, k] = valid
-        lhs[:, k, :k] = valid
-        rhs[:, k] = 1.0
-    return lhs, rhs
-
-
-def _combine(
-    system: _KrigingSystem, solution: NDArray[np.float64], rhs: NDArray[np.float64], values: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Estimates and variances from weights (c, k[+1]), right-hand sides and values (c, k)."""
-    k = values.shape[1]
-    weights = solution[:, :k]
-    weighted_rhs = np.sum(weights * rhs[:, :k], axis=1)
-    if system.mean is None:
-        estimate = np.sum(weights * values, axis=1)
-        variance = weighted_rhs + solution[:, k]
-    else:
-        estimate = system.mean + np.sum(weights * (values - system.mean), axis=1)
-        variance = system.model.total_sill - weighted_rhs
-    # Only round-off can make the variance negative.
-    return estimate, np.maximum(variance, 0.0)
-
-
 def _krige_chunk(
-    system: _KrigingSystem, targets: NDArray[np.float64], neighbour_idx: NDArray[np.intp] | None
+    system: _KrigingSystem, targets: NDArray[np.float64], neighbour_idx: NDArray[np.int64] | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Krige one chunk of targets.
 
@@ -196,37 +160,49 @@ def _krige_chunk(
     system : _KrigingSystem
         Samples, model and (global neighbourhood) factorised matrix.
     targets : numpy.ndarray
-        (c, d) centred, anisotropy-scaled target coordinates.
+        (c, d) centred, anisotropy-scaled target coordinates (m).
     neighbour_idx : numpy.ndarray or None
-        (c, k) sample indices per target, -1 for unused slots; None for the global
-        neighbourhood.
+        (c, k) int64 sample indices per target, valid ones first then -1; None for the
+        global neighbourhood.
 
     Returns
     -------
     tuple of numpy.ndarray
-        Estimates (c,), variances (c,) and numbers of samples used (c,).
+        Estimates (c, e), variances (c,) and numbers of samples used (c,).
     """
     n = len(system.values)
-    if neighbour_idx is None:
-        rhs = _structure(system, cdist(system.coords, targets))
-        if system.mean is None:
-            rhs = np.vstack([rhs, np.ones((1, len(targets)))])
-        solution = system.solver.solve(rhs).T  # type: ignore[union-attr]
-        values = np.broadcast_to(system.values, (len(targets), n))
-        estimate, variance = _combine(system, solution, rhs.T, values)
-        return estimate, variance, np.full(len(targets), n, dtype=np.int64)
-
-    valid = neighbour_idx >= 0
-    safe = np.where(valid, neighbour_idx, 0)
-    lhs, rhs = _local_matrices(system, system.coords[safe], targets, valid)
-    solution = np.linalg.solve(lhs, rhs[:, :, None])[:, :, 0]
-    values = np.where(valid, system.values[safe], 0.0)
-    estimate, variance = _combine(system, solution, rhs, values)
-    return estimate, variance, valid.sum(axis=1).astype(np.int64)
+    if neighbour_idx is not None:
+        nugget, codes, sills, ranges = system.model.kernel_parameters()
+        mean = np.nan if system.mean is None else system.mean
+        estimate, variance = krige_local(
+            system.coords, system.values, targets, neighbour_idx, nugget, codes, sills, ranges, mean,
+            system.model.bounded, block_count(),
+        )
+        return estimate, variance, (neighbour_idx >= 0).sum(axis=1).astype(np.int64)
+    rhs = _structure(system, cdist(system.coords, targets))
+    if system.mean is None:
+        rhs = np.vstack([rhs, np.ones((1, len(targets)))])
+    solution = system.solver.solve(rhs)  # type: ignore[union-attr]
+    weights = solution[:n]
+    weighted_rhs = np.einsum("ij,ij->j", weights, rhs[:n])
+    if system.mean is None:
+        estimate = weights.T @ system.values
+        variance = weighted_rhs + solution[n]
+    else:
+        estimate = system.mean + weights.T @ (system.values - system.mean)
+        variance = system.model.total_sill - weighted_rhs
+    # Only round-off can make the variance negative.
+    return estimate, np.maximum(variance, 0.0), np.full(len(targets), n, dtype=np.int64)
 
 
 def _global_solver(coords: NDArray[np.float64], model: VariogramModel, ordinary: bool) -> _GlobalSolver:
-    structure = model(cdist(coords, coords)) if ordinary else model.covariance(cdist(coords, coords))
+    if len(coords) > MAX_GLOBAL_SAMPLES:
+        raise ValueError(
+            f"a global neighbourhood over {len(coords)} samples is too costly (more than "
+            f"{MAX_GLOBAL_SAMPLES}); give neighbours (e.g. 32) for local kriging"
+        )
+    lags = cdist(coords, coords)
+    structure = model(lags) if ordinary else model.covariance(lags)
     n = len(coords)
     if ordinary:
         lhs = np.ones((n + 1, n + 1))
@@ -238,146 +214,127 @@ def _global_solver(coords: NDArray[np.float64], model: VariogramModel, ordinary:
     return _GlobalSolver(lu, pivots)
 
 
-def _cap_per_hole(
-    candidates: NDArray[np.intp], hole_codes: NDArray[np.intp], max_per_hole: int, k: int
-) -> NDArray[np.intp]:
-    """Nearest-first selection of at most k candidates, at most ``max_per_hole`` per hole.
-
-    ``candidates`` (c, q) are sorted nearest first; returns (c, k) with -1 padding.
-    """
-    holes = hole_codes[candidates]
-    order = np.argsort(holes, axis=1, kind="stable")
-    sorted_holes = np.take_along_axis(holes, order, axis=1)
-    position = np.broadcast_to(np.arange(holes.shape[1]), holes.shape)
-    group_start = np.ones(holes.shape, dtype=bool)
-    group_start[:, 1:] = sorted_holes[:, 1:] != sorted_holes[:, :-1]
-    first_of_group = np.maximum.accumulate(np.where(group_start, position, 0), axis=1)
-    # Stable sorting keeps distance order within a hole, so this is the rank by distance.
-    rank = np.empty_like(position)
-    np.put_along_axis(rank, order, position - first_of_group, axis=1)
-    keep = rank < max_per_hole
-    keep &= np.cumsum(keep, axis=1) <= k
-    front = np.argsort(~keep, axis=1, kind="stable")[:, :k]
-    selected = np.take_along_axis(candidates, front, axis=1)
-    selected[~np.take_along_axis(keep, front, axis=1)] = -1
-    return selected
-
-
-def _query(tree: cKDTree, targets: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    _, idx = tree.query(targets, k=k)
-    return idx.reshape(len(targets), k)
-
-
-def _neighbour_indices(
-    tree: cKDTree,
-    targets: NDArray[np.float64],
-    k: int,
-    hole_codes: NDArray[np.intp] | None,
-    max_per_hole: int | None,
-) -> NDArray[np.intp]:
-    """(c, k) nearest samples per target, capped per hole when ``max_per_hole`` is set."""
-    if max_per_hole is None:
-        return _query(tree, targets, k)
-    n = tree.n
-    selected = np.full((len(targets), k), -1, dtype=np.intp)
-    pending = np.arange(len(targets))
-    # Enough candidates when each of the k / max_per_hole holes needed offers at most
-    # k samples; the search is widened only for targets where that falls short.
-    n_query = min(n, k * -(-k // max_per_hole))
-    while pending.size:
-        choice = _cap_per_hole(_query(tree, targets[pending], n_query), hole_codes, max_per_hole, k)
-        done = (choice[:, -1] >= 0) | (n_query == n)
-        selected[pending[done]] = choice[done]
-        pending = pending[~done]
-        n_query = min(n, 2 * n_query)
-    return selected
-
-
 @dataclass(frozen=True, eq=False)
 class _Prepared:
+    """Centred sample coordinates (n, d), values (n, e), hole codes and centred targets."""
+
     coords: NDArray[np.float64]
     values: NDArray[np.float64]
-    hole_codes: NDArray[np.intp] | None
+    hole_codes: NDArray[np.int64] | None
     targets: NDArray[np.float64]
     targets_ok: NDArray[np.bool_]
 
 
-def _prepare(
-    coords: ArrayLike, values: ArrayLike, targets: ArrayLike, model: VariogramModel, hole_ids: ArrayLike | None
-) -> _Prepared:
-    """Validate, drop NaN samples, scale for anisotropy and merge co-located samples."""
+def _prepare(coords: ArrayLike, values: ArrayLike, targets: ArrayLike, hole_ids: ArrayLike | None) -> _Prepared:
+    """Validate, drop samples with any NaN, centre and merge co-located samples."""
     xyz = np.asarray(coords, dtype=np.float64)
     z = np.asarray(values, dtype=np.float64)
     points = np.asarray(targets, dtype=np.float64)
     if xyz.ndim != 2 or points.ndim != 2 or xyz.shape[1] != points.shape[1]:
         raise ValueError("coords and targets must be (n, d) and (m, d) arrays with the same d")
-    if z.shape != (len(xyz),):
-        raise ValueError("values must be a 1D array with one value per coordinate row")
-    keep = np.isfinite(z) & np.isfinite(xyz).all(axis=1)
+    if z.ndim not in (1, 2) or len(z) != len(xyz):
+        raise ValueError("values must be (n,) or (n, e) with one row per coordinate row")
+    z = z.reshape(len(z), -1)
+    keep = np.isfinite(z).all(axis=1) & np.isfinite(xyz).all(axis=1)
     if not keep.any():
-        raise ValueError("no sample has finite coordinates and value")
+        raise ValueError("no sample has finite coordinates and values")
     codes = None
     if hole_ids is not None:
         holes = np.asarray(hole_ids)
-        if holes.shape != z.shape:
+        if holes.shape != (len(xyz),):
             raise ValueError("hole_ids must have one entry per sample")
-        codes = np.unique(holes[keep], return_inverse=True)[1].ravel()
+        codes = np.unique(holes[keep], return_inverse=True)[1].ravel().astype(np.int64)
 
+    # Removing a shared offset first avoids losing precision on UTM-sized coordinates.
     centre = xyz[keep].mean(axis=0)
-    matrix = model.anisotropy_matrix(xyz.shape[1])
-    scaled = (xyz[keep] - centre) @ matrix.T
-    unique, inverse = np.unique(scaled, axis=0, return_inverse=True)
+    unique, first, inverse = np.unique(xyz[keep] - centre, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
-    merged = np.bincount(inverse, weights=z[keep]) / np.bincount(inverse)
-    if codes is not None:
-        # A merged sample keeps the hole of the first sample merged into it.
-        codes = codes[np.unique(inverse, return_index=True)[1]]
+    counts = np.bincount(inverse)
+    merged = np.column_stack([np.bincount(inverse, weights=col) / counts for col in z[keep].T])
     return _Prepared(
         coords=unique,
         values=merged,
-        hole_codes=codes,
-        targets=(points - centre) @ matrix.T,
+        # A merged sample keeps the hole of the first sample merged into it.
+        hole_codes=None if codes is None else codes[first],
+        targets=points - centre,
         targets_ok=np.isfinite(points).all(axis=1),
     )
+
+
+def _resolve_search(
+    neighbours: int | None, max_per_hole: int | str | None, search: SearchNeighbourhood | None
+) -> SearchNeighbourhood | None:
+    """The search of the call: ``search`` if given, else built from the shortcuts (None = global)."""
+    if search is not None:
+        return search
+    if neighbours is None:
+        if max_per_hole not in ("auto", None):
+            raise ValueError("max_per_hole needs a local neighbourhood (neighbours)")
+        return None
+    if neighbours < 1:
+        raise ValueError("neighbours must be at least 1 (or None for a global neighbourhood)")
+    return SearchNeighbourhood(max_samples=neighbours, max_per_hole=max_per_hole)  # type: ignore[arg-type]
 
 
 def _krige(
     coords: ArrayLike,
     values: ArrayLike,
     targets: ArrayLike,
-    model: VariogramModel,
-    mean: float | None,
-    neighbours: int | None,
-    max_per_hole: int | None,
+    model: VariogramModel | Sequence[VariogramModel],
+    mean: float | NDArray[np.float64] | None,
+    search: SearchNeighbourhood | None,
     hole_ids: ArrayLike | None,
     chunk_size: int,
 ) -> KrigingResult:
-    if max_per_hole is not None and (hole_ids is None or neighbours is None):
-        raise ValueError("max_per_hole needs hole_ids and a local neighbourhood (neighbours)")
-    if neighbours is not None and neighbours < 1:
-        raise ValueError("neighbours must be at least 1 (or None for a global neighbourhood)")
-    if mean is not None and not model.bounded:
-        raise ValueError(f"simple kriging needs a bounded variogram, not {model.kind}")
-    data = _prepare(coords, values, targets, model, hole_ids)
-    n = len(data.values)
-    ordinary = mean is None
-    solver = _global_solver(data.coords, model, ordinary) if neighbours is None else None
-    system = _KrigingSystem(data.coords, data.values, model, mean, solver)
-    tree = cKDTree(data.coords) if neighbours is not None else None
-    k = n if neighbours is None else min(neighbours, n)
-    width = (n + 1) if neighbours is None else (k + 1) ** 2
-    step = max(1, min(chunk_size, _MAX_CHUNK_ELEMENTS // width))
+    if search is not None and search.max_per_hole not in ("auto", None) and hole_ids is None:
+        raise ValueError("max_per_hole needs hole_ids")
+    data = _prepare(coords, values, targets, hole_ids)
+    n, e = data.values.shape
+    models = [model] * e if isinstance(model, VariogramModel) else list(model)
+    if len(models) != e:
+        raise ValueError(f"got {len(models)} variogram models for {e} value columns")
+    means = np.broadcast_to(np.asarray(np.nan if mean is None else mean, dtype=np.float64), (e,))
+    if mean is not None and not all(m.bounded for m in models):
+        raise ValueError("simple kriging needs a bounded variogram (no linear or power structure)")
 
-    m = len(data.targets)
-    estimate = np.full(m, np.nan)
-    variance = np.full(m, np.nan)
-    used = np.zeros(m, dtype=np.int64)
+    # Columns sharing a model (and mean) share their weights: one system per group.
+    groups: dict[tuple[VariogramModel, float | None], list[int]] = {}
+    for column, (m, mu) in enumerate(zip(models, means)):
+        groups.setdefault((m, None if np.isnan(mu) else float(mu)), []).append(column)
+    ndim = data.coords.shape[1]
+    systems = []
+    for (group_model, group_mean), columns in groups.items():
+        matrix = group_model.anisotropy_matrix(ndim)
+        scaled = data.coords @ matrix.T
+        solver = None if search is not None else _global_solver(scaled, group_model, group_mean is None)
+        system = _KrigingSystem(scaled, data.values[:, columns], group_model, group_mean, solver)
+        systems.append((system, matrix, columns))
+
+    tree = search_matrix = None
+    if search is not None:
+        search_matrix = search.matrix(models[0], ndim)
+        tree = cKDTree(data.coords @ search_matrix.T)
+        step = max(1, chunk_size)
+    else:
+        step = max(1, min(chunk_size, _MAX_CHUNK_ELEMENTS // (n + 1)))
+
+    m_targets = len(data.targets)
+    estimate = np.full((m_targets, e), np.nan)
+    variance = np.full((m_targets, e), np.nan)
+    used = np.zeros(m_targets, dtype=np.int64)
     rows_ok = np.flatnonzero(data.targets_ok)
     for start in range(0, len(rows_ok), step):
         rows = rows_ok[start : start + step]
         chunk = data.targets[rows]
-        idx = None if tree is None else _neighbour_indices(tree, chunk, k, data.hole_codes, max_per_hole)
-        estimate[rows], variance[rows], used[rows] = _krige_chunk(system, chunk, idx)
+        idx = None
+        if search is not None:
+            idx = find_neighbours(tree, chunk @ search_matrix.T, search, data.hole_codes)
+        for system, matrix, columns in systems:
+            est, var, used[rows] = _krige_chunk(system, chunk @ matrix.T, idx)
+            estimate[rows[:, None], columns] = est
+            variance[rows[:, None], columns] = var[:, None]
+    if np.ndim(values) == 1:
+        estimate, variance = estimate[:, 0], variance[:, 0]
     return KrigingResult(estimate, variance, used)
 
 
@@ -385,11 +342,12 @@ def ordinary_kriging(
     coords: ArrayLike,
     values: ArrayLike,
     targets: ArrayLike,
-    model: VariogramModel,
+    model: VariogramModel | Sequence[VariogramModel],
     neighbours: int | None = 32,
-    max_per_hole: int | None = None,
+    max_per_hole: int | str | None = "auto",
     hole_ids: ArrayLike | None = None,
-    chunk_size: int = 20_000,
+    chunk_size: int = 50_000,
+    search: SearchNeighbourhood | None = None,
 ) -> KrigingResult:
     """Ordinary kriging (unknown constant local mean) of point targets.
 
@@ -398,47 +356,58 @@ def ordinary_kriging(
     coords : array_like
         (n, d) sample coordinates in metres, d = 2 or 3.
     values : array_like
-        (n,) sample values; NaN samples are dropped.
+        (n,) sample values, or (n, e) for e variables kriged on the same samples with one
+        shared neighbour search; samples with any NaN value are dropped.
     targets : array_like
         (m, d) target coordinates in metres; rows with NaN give NaN results.
-    model : VariogramModel
-        Variogram; its anisotropy also shapes the neighbour search.
+    model : VariogramModel or sequence of VariogramModel
+        Variogram, or one per value column. The first model's anisotropy shapes the
+        search unless ``search`` says otherwise.
     neighbours : int or None
-        Samples per local neighbourhood, nearest in anisotropy-scaled distance; None
-        for a global neighbourhood (one system over all samples, LU-factorised once).
-    max_per_hole : int, optional
-        At most this many samples from any one hole (needs ``hole_ids``), nearest first.
+        Shortcut for ``SearchNeighbourhood(max_samples=neighbours)``; None for a global
+        neighbourhood (one system over all samples, LU-factorised once; at most
+        :data:`MAX_GLOBAL_SAMPLES` samples).
+    max_per_hole : int, "auto" or None
+        Most samples from one hole (see :class:`SearchNeighbourhood`); "auto" caps at a
+        quarter of ``neighbours`` when ``hole_ids`` are given. An explicit number needs
+        ``hole_ids``.
     hole_ids : array_like, optional
         (n,) hole label of each sample.
     chunk_size : int
-        Most targets per batch (neighbour search plus one call of the solver kernel).
-        Batches are further capped at about 2**20 kriging-matrix entries.
+        Most targets per batch (one neighbour search and one kernel call).
+    search : SearchNeighbourhood, optional
+        Full search settings (ellipsoid, minimum samples, octants); overrides
+        ``neighbours`` and ``max_per_hole``.
 
     Returns
     -------
     KrigingResult
-        Estimates, ordinary-kriging variances ``w . gamma_0 + mu`` and neighbour counts.
+        Estimates, ordinary-kriging variances ``w . gamma_0 + mu`` and neighbour counts;
+        NaN where the search ellipsoid holds fewer than ``min_samples`` samples.
     """
-    return _krige(coords, values, targets, model, None, neighbours, max_per_hole, hole_ids, chunk_size)
+    chosen = _resolve_search(neighbours, max_per_hole, search)
+    return _krige(coords, values, targets, model, None, chosen, hole_ids, chunk_size)
 
 
 def simple_kriging(
     coords: ArrayLike,
     values: ArrayLike,
     targets: ArrayLike,
-    model: VariogramModel,
-    mean: float | None = None,
+    model: VariogramModel | Sequence[VariogramModel],
+    mean: float | ArrayLike | None = None,
     neighbours: int | None = 32,
-    max_per_hole: int | None = None,
+    max_per_hole: int | str | None = "auto",
     hole_ids: ArrayLike | None = None,
-    chunk_size: int = 20_000,
+    chunk_size: int = 50_000,
+    search: SearchNeighbourhood | None = None,
 ) -> KrigingResult:
     """Simple kriging (known global mean) of point targets.
 
     Parameters are those of :func:`ordinary_kriging`, plus:
 
-    mean : float, optional
-        Known mean (value units); the mean of the finite sample values when None.
+    mean : float or array_like, optional
+        Known mean (value units), one per value column; the mean of the finite sample
+        values when None.
 
     Returns
     -------
@@ -451,8 +420,73 @@ def simple_kriging(
         For unbounded (linear, power) models, which have no covariance.
     """
     if mean is None:
-        mean = float(np.nanmean(np.asarray(values, dtype=np.float64)))
-    return _krige(coords, values, targets, model, mean, neighbours, max_per_hole, hole_ids, chunk_size)
+        mean = np.nanmean(np.asarray(values, dtype=np.float64).reshape(len(np.asarray(values)), -1), axis=0)
+    chosen = _resolve_search(neighbours, max_per_hole, search)
+    return _krige(coords, values, targets, model, np.asarray(mean, dtype=np.float64), chosen, hole_ids, chunk_size)
+
+
+@dataclass(frozen=True, eq=False)
+class BlockKriging:
+    """Kriged block model.
+
+    Attributes
+    ----------
+    block : BlockModel
+        The input model with its mask narrowed to the cells that were estimated: cells
+        whose search ellipsoid holds fewer than ``min_samples`` samples are masked, not
+        extrapolated.
+    estimate, variance : numpy.ndarray
+        (nx, ny, nz) grids, or (nx, ny, nz, e) for e value columns (value units and
+        value units²); NaN on masked cells.
+    """
+
+    block: BlockModel
+    estimate: NDArray[np.float64]
+    variance: NDArray[np.float64]
+
+
+def krige_block_model(
+    block: BlockModel,
+    coords: ArrayLike,
+    values: ArrayLike,
+    model: VariogramModel | Sequence[VariogramModel],
+    search: SearchNeighbourhood | None = None,
+    hole_ids: ArrayLike | None = None,
+    chunk_size: int = 50_000,
+) -> BlockKriging:
+    """Ordinary kriging of cell centres of a block model (point support).
+
+    Parameters
+    ----------
+    block : BlockModel
+        Grid to fill; cells it masks are skipped.
+    coords, values, model, hole_ids, chunk_size
+        As in :func:`ordinary_kriging`.
+    search : SearchNeighbourhood, optional
+        Search settings; default 32 samples, per-hole cap when ``hole_ids`` are given,
+        ellipsoid radius of the longest structure's range (cells beyond it are masked).
+
+    Returns
+    -------
+    BlockKriging
+        Estimates, variances and the narrowed mask.
+    """
+    first = model if isinstance(model, VariogramModel) else model[0]
+    if search is None:
+        search = SearchNeighbourhood(radius=max(s.range for s in first.structures))
+    active = np.flatnonzero(block.flat_mask())
+    result = ordinary_kriging(
+        coords, values, block.cell_centres()[active], model, hole_ids=hole_ids, chunk_size=chunk_size, search=search
+    )
+    shape = (block.n_cells, *result.estimate.shape[1:])
+    estimate = np.full(shape, np.nan)
+    variance = np.full(shape, np.nan)
+    estimate[active] = result.estimate
+    variance[active] = result.variance
+    estimated = np.zeros(block.n_cells, dtype=bool)
+    estimated[active] = result.n_neighbours > 0
+    narrowed = BlockModel(block.origin, block.cell_size, block.shape, block.reshape(estimated))
+    return BlockKriging(narrowed, block.reshape(estimate), block.reshape(variance))
 
 
 def cross_validate_by_hole(
@@ -461,6 +495,7 @@ def cross_validate_by_hole(
     hole_ids: ArrayLike,
     model: VariogramModel,
     neighbours: int | None = 32,
+    search: SearchNeighbourhood | None = None,
 ) -> CrossValidationResult:
     """Leave-one-hole-out cross-validation of ordinary kriging.
 
@@ -474,22 +509,26 @@ def cross_validate_by_hole(
     values : array_like
         (n,) sample values.
     hole_ids : array_like
-        (n,) hole label of each sample.
+        (n,) hole label of each sample; also drives the per-hole search cap.
     model : VariogramModel
         Variogram used for kriging.
     neighbours : int or None
         Local neighbourhood size, or None for global.
+    search : SearchNeighbourhood, optional
+        Full search settings; overrides ``neighbours``.
 
     Returns
     -------
     CrossValidationResult
-        One prediction per sample, in input order; NaN where no other hole has data.
+        One prediction per sample, in input order (``observed`` against ``predicted`` is
+        the scatter data); NaN where no other hole has data.
     """
     xyz = np.asarray(coords, dtype=np.float64)
     z = np.asarray(values, dtype=np.float64)
     holes = np.asarray(hole_ids)
     if holes.shape != z.shape or len(xyz) != len(z):
         raise ValueError("coords, values and hole_ids must have one entry per sample")
+    chosen = _resolve_search(neighbours, "auto", search)
     predicted = np.full(len(z), np.nan)
     variance = np.full(len(z), np.nan)
     codes = np.unique(holes, return_inverse=True)[1].ravel()
@@ -499,7 +538,7 @@ def cross_validate_by_hole(
         training = usable & ~held_out
         if not training.any():
             continue
-        result = ordinary_kriging(xyz[training], z[training], xyz[held_out], model, neighbours=neighbours)
+        result = _krige(xyz[training], z[training], xyz[held_out], model, None, chosen, codes[training], 50_000)
         predicted[held_out] = result.estimate
         variance[held_out] = result.variance
     return CrossValidationResult(observed=z, predicted=predicted, variance=variance, hole_ids=holes)

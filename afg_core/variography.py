@@ -13,7 +13,14 @@ The bounded models use PyKrige's "effective range" conventions, so that a
 
 with ``c`` the partial sill, ``a`` the range and the nugget added for ``h > 0``. PyKrige's
 list form ``variogram_parameters=[sill, range, nugget]`` takes the *full* sill, i.e.
-``VariogramModel.total_sill``.
+``VariogramModel.total_sill``. Nested models add further structures (:class:`Structure`)
+to the first one; they share its nugget, rotation and anisotropy ratios.
+
+Rotation convention (:func:`axis_directions`): the major axis points ``azimuth`` degrees
+clockwise from north and ``dip`` degrees below the horizontal; ``plunge`` then turns the
+minor and vertical axes about the major axis, positive lifting the minor axis (initially
+horizontal, at ``azimuth + 90``) upwards. With all three angles zero the major, minor and
+vertical axes are north, east and up.
 """
 
 from __future__ import annotations
@@ -64,6 +71,82 @@ _STRUCTURES: dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]]] = {
     "hole-effect": _hole_effect,
     "linear": _linear,
 }
+
+
+#: Kind codes of the compiled kriging kernel (afg_core.kriging_kernel), in this order.
+KIND_CODES: dict[str, int] = {k: i for i, k in enumerate(
+    ["spherical", "exponential", "gaussian", "hole-effect", "linear", "power"])}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """One further nested structure of a :class:`VariogramModel`.
+
+    Parameters
+    ----------
+    kind : str
+        Model shape, as :attr:`VariogramModel.kind`.
+    sill : float
+        Partial sill of this structure (value units²).
+    range : float
+        Range along the major axis (metres); the minor and vertical ranges follow the
+        host model's anisotropy ratios. For ``power`` the exponent, in (0, 2).
+    """
+
+    kind: VariogramKind
+    sill: float
+    range: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown variogram kind {self.kind!r}; use one of {sorted(KINDS)}")
+        if self.sill < 0 or not self.range > 0:
+            raise ValueError("a structure needs a non-negative sill and a positive range")
+        if self.kind == "power" and self.range >= 2:
+            raise ValueError("power exponent (range) must be in (0, 2)")
+
+
+def _unit_structure(kind: str, h: NDArray[np.float64], range_: float) -> NDArray[np.float64]:
+    """Structure of unit sill at lags ``h`` (m); ``range_`` is the exponent for ``power``."""
+    if kind == "power":
+        return h**range_
+    return _STRUCTURES[kind](h / range_)
+
+
+def anisotropy_matrix(
+    ranges: tuple[float, float, float], azimuth: float, dip: float, plunge: float, ndim: int
+) -> NDArray[np.float64]:
+    """Linear map from coordinate differences (m) to isotropic-equivalent lags (m).
+
+    Parameters
+    ----------
+    ranges : tuple of float
+        Major, minor and vertical ranges or semi-axes (metres).
+    azimuth, dip, plunge : float
+        Orientation in degrees, see :func:`axis_directions` (2D uses the azimuth only).
+    ndim : int
+        Number of coordinates (1, 2 or 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        (ndim, ndim) matrix ``M``: ``|M @ d|`` is the length of ``d`` in major-axis metres,
+        so the ellipsoid with semi-axes ``ranges`` maps onto the sphere of radius ``ranges[0]``.
+    """
+    if ndim not in (1, 2, 3):
+        raise ValueError("coordinates must have 1, 2 or 3 columns")
+    major, minor, vertical = ranges
+    if ndim == 1 or (minor == major and (ndim == 2 or vertical == major)):
+        # An exact identity keeps isotropic lags bit-identical to Euclidean distances.
+        return np.eye(ndim)
+    if ndim == 2:
+        az = math.radians(azimuth)
+        axes = np.array([[math.sin(az), math.cos(az)], [math.cos(az), -math.sin(az)]])
+        stretch = np.array([1.0, major / minor])
+    else:
+        axes = axis_directions(azimuth, dip, plunge)
+        stretch = np.array([1.0, major / minor, major / vertical])
+    return stretch[:, None] * axes
 
 
 def axis_directions(azimuth: float, dip: float, plunge: float) -> NDArray[np.float64]:
@@ -119,6 +202,10 @@ class VariogramModel:
         points ``azimuth`` clockwise from north and ``dip`` below horizontal; ``plunge``
         turns the minor/vertical axes about it. In 2D only ``azimuth`` and
         ``range_minor`` are used.
+    nested : tuple of Structure
+        Further structures added to the first one (e.g. a short- and a long-range
+        spherical). They share the nugget, the rotation and the anisotropy ratios
+        ``range_minor / range`` and ``range_vertical / range`` of the first structure.
 
     Notes
     -----
@@ -137,8 +224,10 @@ class VariogramModel:
     azimuth: float = 0.0
     dip: float = 0.0
     plunge: float = 0.0
+    nested: tuple[Structure, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "nested", tuple(self.nested))
         if self.kind not in KINDS:
             raise ValueError(f"unknown variogram kind {self.kind!r}; use one of {sorted(KINDS)}")
         if self.nugget < 0 or self.sill < 0:
@@ -150,23 +239,47 @@ class VariogramModel:
                 raise ValueError("power exponent (range) must be in (0, 2)")
             if self.range_minor is not None or self.range_vertical is not None:
                 raise ValueError("the power model has no range, so it cannot be anisotropic")
+            if self.nested:
+                raise ValueError("the power model has no range to scale nested structures by")
         for r in (self.range_minor, self.range_vertical):
             if r is not None and not r > 0:
                 raise ValueError("anisotropy ranges must be positive")
 
     @property
+    def structures(self) -> tuple[Structure, ...]:
+        """All structures, the first (``kind``, ``sill``, ``range``) then :attr:`nested`."""
+        return (Structure(self.kind, self.sill, self.range), *self.nested)
+
+    @property
     def bounded(self) -> bool:
-        """True when the model reaches a sill (all kinds but linear and power)."""
-        return self.kind in BOUNDED_KINDS
+        """True when the model reaches a sill (no linear or power structure)."""
+        return all(s.kind in BOUNDED_KINDS for s in self.structures)
 
     @property
     def total_sill(self) -> float:
-        """Nugget plus partial sill (value units²); PyKrige's "full sill".
+        """Nugget plus all partial sills (value units²); PyKrige's "full sill".
 
         For the unbounded kinds it is only ``gamma`` at one range (linear) or at 1 m
         (power), not a plateau.
         """
-        return self.nugget + self.sill
+        return self.nugget + sum(s.sill for s in self.structures)
+
+    def kernel_parameters(self) -> tuple[float, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """The model as plain arrays for compiled kernels.
+
+        Returns
+        -------
+        tuple
+            Nugget (value units²), kind codes (:data:`KIND_CODES`), partial sills
+            (value units²) and ranges (m, isotropic-equivalent) of every structure.
+        """
+        structures = self.structures
+        return (
+            float(self.nugget),
+            np.array([KIND_CODES[s.kind] for s in structures], dtype=np.int64),
+            np.array([s.sill for s in structures], dtype=np.float64),
+            np.array([s.range for s in structures], dtype=np.float64),
+        )
 
     @property
     def is_isotropic(self) -> bool:
@@ -189,12 +302,9 @@ class VariogramModel:
             for ``h > 0``.
         """
         h = np.asarray(h, dtype=np.float64)
-        if self.kind == "power":
-            structure = h**self.range
-        else:
-            structure = _STRUCTURES[self.kind](h / self.range)
+        total = self.nugget + sum(s.sill * _unit_structure(s.kind, h, s.range) for s in self.structures)
         # Comparing with == (not >) keeps NaN lags NaN instead of turning them into 0.
-        return np.where(h == 0, 0.0, self.nugget + self.sill * structure)
+        return np.where(h == 0, 0.0, total)
 
     def covariance(self, h: ArrayLike) -> NDArray[np.float64]:
         """Covariance ``total_sill - gamma(h)`` (value units²); ``nugget + sill`` at 0.
@@ -222,21 +332,14 @@ class VariogramModel:
             (ndim, ndim) matrix ``M``; ``|M @ d|`` is the lag in major-axis metres of
             the difference vector ``d``. The identity for isotropic models.
         """
-        if ndim not in (1, 2, 3):
-            raise ValueError("coordinates must have 1, 2 or 3 columns")
-        if ndim == 1 or self.is_isotropic:
-            # An exact identity keeps isotropic lags bit-identical to Euclidean distances.
-            return np.eye(ndim)
+        return anisotropy_matrix(self.ranges, self.azimuth, self.dip, self.plunge, ndim)
+
+    @property
+    def ranges(self) -> tuple[float, float, float]:
+        """Major, minor and vertical ranges of the first structure (metres)."""
         minor = self.range if self.range_minor is None else self.range_minor
         vertical = self.range if self.range_vertical is None else self.range_vertical
-        if ndim == 2:
-            az = math.radians(self.azimuth)
-            axes = np.array([[math.sin(az), math.cos(az)], [math.cos(az), -math.sin(az)]])
-            stretch = np.array([1.0, self.range / minor])
-        else:
-            axes = axis_directions(self.azimuth, self.dip, self.plunge)
-            stretch = np.array([1.0, self.range / minor, self.range / vertical])
-        return stretch[:, None] * axes
+        return (self.range, minor, vertical)
 
     def scaled_lags(self, deltas: ArrayLike) -> NDArray[np.float64]:
         """Isotropic-equivalent lags (m) of coordinate differences ``deltas`` (..., ndim)."""
