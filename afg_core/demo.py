@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
-from .drillholes import desurvey_minimum_curvature
+from .desurvey import desurvey_minimum_curvature
 from .geochem import MAJORS, PAAS_TAYLOR_MCLENNAN_1985, REE_TARGETS, LANTHANIDES
 from .geophysics import Grid, write_grid_npz
 from .spectral import HyperspectralCube, write_cube_npz

@@ -8,6 +8,7 @@ Conversions happen at the door, in :func:`to_internal_unit`.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,11 +62,14 @@ INTERNAL_UNIT: dict[str, str] = {element: "pct" for element in MAJORS}
 
 _UNIT_ALIASES = {
     "pct": "pct", "%": "pct", "percent": "pct", "wt%": "pct", "wtpct": "pct", "wt": "pct",
-    "ppm": "ppm", "gt": "ppm", "g/t": "ppm", "ppb": "ppb",
+    "ppm": "ppm", "gt": "ppm", "g/t": "ppm", "mg/kg": "ppm", "ppb": "ppb",
 }
 _TO_PPM = {"pct": 1e4, "ppm": 1.0, "ppb": 1e-3}
 _ELEMENT_COLUMN = re.compile(
-    r"^(?P<species>[A-Z][a-z]?(?:\d*[A-Z][a-z]?\d*)*)[ _\-.]*\(?(?P<unit>pct|%|percent|wt%|wtpct|ppm|ppb|g/t|gt)?\)?$",
+    r"^(?P<species>[A-Z][a-z]?(?:\d*[A-Z][a-z]?\d*)*)"
+    r"(?:[ _\-.]*\(?(?P<unit>pct|%|percent|wt%|wtpct|ppm|ppb|g/t|gt|mg/kg)\)?)?"
+    # A short trailing tag such as a layer or horizon code (``SiO2_T``, ``La_ppm_B``).
+    r"(?:[ _\-.](?P<tag>[A-Za-z0-9]{1,3}))?$",
     re.IGNORECASE,
 )
 _KNOWN_ELEMENTS = set(OXIDES) | {
@@ -115,13 +119,30 @@ def to_internal_unit(values: np.ndarray, element: str, unit: str) -> np.ndarray:
     return np.asarray(values, dtype=float) * factor
 
 
-def parse_lab_values(raw: pd.Series, substitute_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class LabValues(NamedTuple):
+    """A parsed laboratory result column; every array has one entry per cell."""
+
+    #: Values in the column's unit; NaN where missing or unparseable.
+    values: np.ndarray
+    #: Below detection (``<DL`` or, when enabled, a negative number), substituted.
+    below: np.ndarray
+    #: Text that is neither a number, a ``<DL``/``>UL`` string nor a missing code.
+    unparseable: np.ndarray
+    #: Above the upper detection limit (``>UL``): set to the limit.
+    above: np.ndarray
+
+
+def parse_lab_values(raw: pd.Series, substitute_fraction: float = 0.5,
+                     negative_is_below_detection: bool = True) -> LabValues:
     """Parse a laboratory result column with below-detection strings.
 
     Values such as ``<0.05`` become ``substitute_fraction * 0.05`` (half the detection
-    limit by default) and are flagged. Empty cells and the usual missing codes
-    (``NA``, ``-``, ``-9999`` ...) become NaN. Anything else that is not a number is
-    reported as unparseable (and also left NaN).
+    limit by default) and are flagged. Many labs write a below-detection result as
+    the negative detection limit (``-0.05``); with ``negative_is_below_detection``
+    these are read the same way. Empty cells and the usual missing codes (``NA``,
+    ``-``, ``IS``, ``NS``, ``-99``, ``-999``, ``-9999`` ...) become NaN; missing codes
+    are checked before the negative-number rule, so ``-9999`` is missing, not a
+    detection limit. ``>10000`` (over range) becomes the limit and is flagged.
 
     Parameters
     ----------
@@ -129,29 +150,33 @@ def parse_lab_values(raw: pd.Series, substitute_fraction: float = 0.5) -> tuple[
         Column as read (strings or numbers).
     substitute_fraction : float
         Fraction of the detection limit substituted for below-detection values.
+    negative_is_below_detection : bool
+        Read negative numbers as ``-DL`` (below detection).
 
     Returns
     -------
-    values : numpy.ndarray of float
-    below_detection : numpy.ndarray of bool
-    unparseable : numpy.ndarray of bool
-        True where a cell held text that is neither a number, a ``<DL`` string nor a
-        missing code.
+    LabValues
     """
     text = raw.astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    below = text.str.startswith("<").fillna(False).to_numpy(dtype=bool)
-    limits = pd.to_numeric(text[below].str[1:].str.strip(), errors="coerce").to_numpy(dtype=float)
-    values[below] = substitute_fraction * limits
-    bad_limit = np.zeros(len(text), dtype=bool)
-    bad_limit[np.flatnonzero(below)[~np.isfinite(limits)]] = True
-    below &= ~bad_limit
     missing_code = text.str.upper().isin(MISSING_CODES).fillna(True).to_numpy(dtype=bool)
     numeric_missing = np.isin(values, MISSING_NUMBERS)
     values[numeric_missing] = np.nan
-    unparseable = np.isnan(values) & ~missing_code & ~numeric_missing & ~below
-    unparseable |= bad_limit
-    return values, below, unparseable
+    below = text.str.startswith("<").fillna(False).to_numpy(dtype=bool)
+    above = text.str.startswith(">").fillna(False).to_numpy(dtype=bool)
+    limits = pd.to_numeric(text.str[1:].str.strip(), errors="coerce").to_numpy(dtype=float)
+    bad_limit = (below | above) & ~(np.isfinite(limits) & (limits >= 0))
+    below &= ~bad_limit
+    above &= ~bad_limit
+    values[below] = substitute_fraction * limits[below]
+    values[above] = limits[above]
+    if negative_is_below_detection:
+        negative = np.isfinite(values) & (values < 0) & ~below
+        values[negative] = substitute_fraction * -values[negative]
+        below |= negative
+    unparseable = (np.isnan(values) & ~missing_code & ~numeric_missing) | bad_limit
+    values[bad_limit] = np.nan
+    return LabValues(values, below, unparseable, above)
 
 
 MISSING_CODES = frozenset({"", "NA", "N/A", "NAN", "NULL", "NONE", "-", "IS", "NS", "NR", "LNR", "X"})

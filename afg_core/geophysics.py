@@ -121,3 +121,23 @@ def read_grid_npz(path: Path) -> Grid:
         raise InputError(f"grid spacing must be positive, got {spacing}", file=path.name, column="spacing",
                          fix="give the cell size in metres")
     return Grid(values, origin, spacing, name, unit)
+
+
+def sample_at_cells(grid: Grid, centres: np.ndarray) -> np.ndarray:
+    """Grid values at block-model cell centres, e.g. ``BlockModel.cell_centres()``.
+
+    Parameters
+    ----------
+    grid : Grid
+    centres : array, shape (n, 3)
+        Cell centres (x, y, z) in metres.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        A 2D grid (airborne map: a surface attribute) gives every cell the bilinear value
+        at its x, y, whatever its depth; a 3D grid (inversion voxels) is sampled
+        trilinearly at x, y, z. NaN outside the grid.
+    """
+    centres = np.asarray(centres, dtype=float)
+    return grid.sample(centres[:, 0], centres[:, 1], centres[:, 2] if grid.is_3d else None)

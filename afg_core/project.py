@@ -1,8 +1,10 @@
 """Project folders: ``project.toml`` settings and loading everything a project holds.
 
-A project folder holds ``collar.csv``, ``survey.csv``, ``assay.csv`` (and optionally
-``lithology.csv``), optional ``geophysics/*.npz`` grids, an optional
-``hyperspectral/*.npz`` cube, and an optional ``project.toml``. See README, "Data format".
+A project folder holds either a drill-hole database (``collar.csv``, ``assay.csv``,
+optional ``survey.csv`` and ``lithology.csv``) or a flat ``samples.csv`` of located
+samples, optional geophysics grids (``geophysics/``: ``.npz``, GeoTIFF ``.tif``, XYZ
+``.csv``), an optional hyperspectral cube (``hyperspectral/``: ``.npz``, ENVI ``.hdr``,
+GeoTIFF ``.tif``), and an optional ``project.toml``. See README, "Data format".
 """
 
 from __future__ import annotations
@@ -12,14 +14,22 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .assay_columns import LabSettings
 from .drillholes import DrillholeDatabase, load_drillholes
 from .errors import InputError
 from .geochem import REE_TARGETS
-from .geophysics import Grid, read_grid_npz
-from .spectral import HyperspectralCube, read_cube_npz
+from .geophysics import Grid
+from .grid_readers import read_grid
+from .sample_tables import load_sample_table
+from .spectral import HyperspectralCube
+from .spectral_readers import read_cube
 from .validation import Finding, ValidationReport
 
-_DEFAULT_FILES = {"collar": "collar.csv", "survey": "survey.csv", "assay": "assay.csv", "lithology": "lithology.csv"}
+_DEFAULT_FILES = {"collar": "collar.csv", "survey": "survey.csv", "assay": "assay.csv", "lithology": "lithology.csv",
+                  "samples": "samples.csv"}
+#: Extensions of grid and cube files read from ``geophysics/`` and ``hyperspectral/``.
+GRID_SUFFIXES = (".npz", ".tif", ".tiff", ".csv")
+CUBE_SUFFIXES = (".npz", ".hdr", ".tif", ".tiff")
 
 
 @dataclass
@@ -31,7 +41,8 @@ class ProjectSettings:
     name, description, crs : str
     length_unit : {"m", "ft"}
         Unit of depths in the drill-hole files.
-    dip_convention : {"negative_down", "positive_down"}
+    dip_convention : {"auto", "negative_down", "positive_down"}
+        ``auto`` (default): positive down only when every dip in the files is >= 0.
     target_elements : list of str
         Grades to model (default: La..Lu without Pm, plus Y).
     cutoffs : dict
@@ -44,19 +55,35 @@ class ProjectSettings:
         Table -> file name overrides.
     below_detection_fraction : float
         Fraction of the detection limit substituted for ``<DL`` values.
+    negative_is_below_detection : bool
+        Read negative assay values as ``-DL`` (``[below_detection] negative_values``).
+    unsurveyed_azimuth, unsurveyed_dip : float or None
+        ``[desurvey]`` direction of holes without survey or collar orientation
+        (degrees); None: vertical.
+    composite_length : float
+        ``[desurvey] composite_length``: composite length (m) for compositing.
     """
 
     name: str = "Unnamed project"
     description: str = ""
     crs: str = ""
     length_unit: str = "m"
-    dip_convention: str = "negative_down"
+    dip_convention: str = "auto"
     target_elements: list[str] = field(default_factory=lambda: list(REE_TARGETS))
     cutoffs: dict[str, float] = field(default_factory=lambda: {"TREO": 1000.0})
     columns: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=lambda: dict(_DEFAULT_FILES))
     below_detection_fraction: float = 0.5
+    negative_is_below_detection: bool = True
+    unsurveyed_azimuth: float | None = None
+    unsurveyed_dip: float | None = None
+    composite_length: float = 2.0
+
+    @property
+    def lab(self) -> LabSettings:
+        """Units and below-detection rules for the assay readers."""
+        return LabSettings(self.units, self.below_detection_fraction, self.negative_is_below_detection)
 
 
 def read_settings(folder: Path) -> tuple[ProjectSettings, list[Finding]]:
@@ -64,15 +91,16 @@ def read_settings(folder: Path) -> tuple[ProjectSettings, list[Finding]]:
     path = folder / "project.toml"
     if not path.exists():
         return ProjectSettings(name=folder.name), [
-            Finding("project.toml", "no project.toml: defaults assumed (metres, dips negative down, "
-                    "La..Lu + Y targets, units from column suffixes)", "info")]
+            Finding("project.toml", "no project.toml: defaults assumed (depths in metres, dip sign from the data, "
+                    "unsurveyed holes vertical, below detection = DL/2 with negative numbers as -DL, "
+                    "La..Lu + Y targets, units from column headers)", "info")]
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML ({exc})", file="project.toml", fix="check quotes and brackets") from exc
     settings = ProjectSettings(name=folder.name)
     known = {"name", "description", "crs", "length_unit", "dip_convention", "target_elements", "cutoffs",
-             "columns", "units", "files", "below_detection"}
+             "columns", "units", "files", "below_detection", "desurvey"}
     findings = [Finding("project.toml", f"unknown key '{k}' ignored", "warning", column=k) for k in raw if k not in known]
     for key in ("name", "description", "crs", "length_unit", "dip_convention"):
         if key in raw:
@@ -81,12 +109,35 @@ def read_settings(folder: Path) -> tuple[ProjectSettings, list[Finding]]:
         settings.target_elements = [str(e) for e in raw["target_elements"]]
     for key in ("cutoffs", "columns", "units"):
         if key in raw:
-            if not isinstance(raw[key], dict):
-                raise InputError(f"'{key}' must be a table", file="project.toml", column=key, fix=f"write it as [{key}]")
-            setattr(settings, key, dict(raw[key]))
-    settings.files = {**_DEFAULT_FILES, **raw.get("files", {})}
-    settings.below_detection_fraction = float(raw.get("below_detection", {}).get("substitute_fraction", 0.5))
+            setattr(settings, key, dict(_table(raw, key)))
+    settings.files = {**_DEFAULT_FILES, **_table(raw, "files")}
+    below = _table(raw, "below_detection")
+    desurvey = _table(raw, "desurvey")
+    try:
+        settings.below_detection_fraction = float(below.get("substitute_fraction", 0.5))
+        settings.negative_is_below_detection = bool(below.get("negative_values", True))
+        for key in ("unsurveyed_azimuth", "unsurveyed_dip"):
+            if key in desurvey:
+                setattr(settings, key, float(desurvey[key]))
+        settings.composite_length = float(desurvey.get("composite_length", 2.0))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a setting is not a number ({exc})", file="project.toml",
+                         fix="write numbers without quotes, e.g. substitute_fraction = 0.5") from exc
+    if not 0 <= settings.below_detection_fraction <= 1:
+        raise InputError(f"substitute_fraction {settings.below_detection_fraction} outside 0-1", file="project.toml",
+                         column="substitute_fraction", fix="use a fraction of the detection limit, e.g. 0.5")
+    if not settings.composite_length > 0:
+        raise InputError("composite_length must be positive", file="project.toml", column="composite_length",
+                         fix="give the composite length in metres, e.g. 2.0")
     return settings, findings
+
+
+def _table(raw: dict, key: str) -> dict:
+    """A project.toml table (``[key]``), empty when absent."""
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"'{key}' must be a table", file="project.toml", column=key, fix=f"write it as [{key}]")
+    return value
 
 
 @dataclass
@@ -115,6 +166,10 @@ class Project:
 def load_project(folder: str | Path) -> Project:
     """Load and validate a project folder.
 
+    A folder with a collar table is a drill-hole project; one with only a sample
+    table (``samples.csv``) is a flat-sample project. Grids and cubes are read from
+    ``geophysics/`` and ``hyperspectral/`` (every supported file; the first cube).
+
     Raises
     ------
     InputError
@@ -125,25 +180,53 @@ def load_project(folder: str | Path) -> Project:
         raise InputError("project folder not found", file=str(folder), fix="give the folder holding collar.csv")
     settings, findings = read_settings(folder)
     paths = {table: folder / name for table, name in settings.files.items()}
+    if not paths["collar"].exists() and paths["samples"].exists():
+        database, report, crs = load_sample_table(
+            paths["samples"], column_map=settings.columns, lab=settings.lab, crs=settings.crs,
+            length_factor=0.3048 if settings.length_unit == "ft" else 1.0)
+        settings.crs = crs
+    else:
+        database, report = _load_drillholes(paths, settings)
+        if paths["samples"].exists():
+            report.add(Finding(settings.files["samples"], "sample table not loaded: the project has drill holes",
+                               "warning", fix="keep the sample table in a project of its own"))
+    report.findings[:0] = findings
+    geophysics = {}
+    for path in _data_files(folder / "geophysics", GRID_SUFFIXES):
+        grid, grid_findings = read_grid(path, settings.crs)
+        geophysics[path.stem] = grid
+        report.findings.extend(grid_findings)
+    cubes = _data_files(folder / "hyperspectral", CUBE_SUFFIXES)
+    hyperspectral = read_cube(cubes[0]) if cubes else None
+    return Project(folder, settings, database, geophysics, hyperspectral, report)
+
+
+def _load_drillholes(paths: dict[str, Path], settings: ProjectSettings) -> tuple[DrillholeDatabase, ValidationReport]:
     for table in ("collar", "assay"):
         if not paths[table].exists():
             raise InputError(f"the {table} table is missing", file=settings.files[table],
-                             fix=f"add {settings.files[table]} or name the file in project.toml [files]")
+                             fix=f"add {settings.files[table]} (or a flat {settings.files['samples']}), or name the "
+                                 "file in project.toml [files]")
     database, report = load_drillholes(
         paths["collar"], paths["assay"],
         paths["survey"] if paths["survey"].exists() else None,
         paths["lithology"] if paths["lithology"].exists() else None,
         column_map=settings.columns, length_unit=settings.length_unit, dip_convention=settings.dip_convention,
         units=settings.units, below_detection_fraction=settings.below_detection_fraction,
+        negative_is_below_detection=settings.negative_is_below_detection,
+        unsurveyed_azimuth=settings.unsurveyed_azimuth, unsurveyed_dip=settings.unsurveyed_dip, crs=settings.crs,
     )
-    report.findings[:0] = findings
     if not paths["survey"].exists():
         report.add(Finding(settings.files["survey"], "no survey table", "warning",
                            fix="add survey.csv; holes follow collar azimuth/dip or are vertical"))
-    geophysics = {p.stem: read_grid_npz(p) for p in sorted((folder / "geophysics").glob("*.npz"))}
-    cubes = sorted((folder / "hyperspectral").glob("*.npz"))
-    hyperspectral = read_cube_npz(cubes[0]) if cubes else None
-    return Project(folder, settings, database, geophysics, hyperspectral, report)
+    return database, report
+
+
+def _data_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Readable grid or cube files of a folder, sorted (ENVI ``.img`` go with their ``.hdr``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
 
 
 def extract_project_zip(zip_path: str | Path, out_dir: str | Path) -> Path:
@@ -153,7 +236,7 @@ def extract_project_zip(zip_path: str | Path, out_dir: str | Path) -> Path:
     are refused. The project folder may sit at the zip root or one level down.
     """
     out_dir = Path(out_dir)
-    allowed = {".csv", ".toml", ".npz", ".txt", ".md"}
+    allowed = {".csv", ".toml", ".npz", ".txt", ".md", ".tif", ".tiff", ".hdr", ".img", ".dat", ".xyz"}
     with zipfile.ZipFile(zip_path) as archive:
         for member in archive.infolist():
             target = (out_dir / member.filename).resolve()
@@ -164,8 +247,10 @@ def extract_project_zip(zip_path: str | Path, out_dir: str | Path) -> Path:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(archive.read(member))
-    candidates = sorted(p.parent for p in out_dir.rglob("collar.csv")) or sorted(p.parent for p in out_dir.rglob("project.toml"))
+    candidates = (sorted(p.parent for p in out_dir.rglob("collar.csv"))
+                  or sorted(p.parent for p in out_dir.rglob("project.toml"))
+                  or sorted(p.parent for p in out_dir.rglob("samples.csv")))
     if not candidates:
-        raise InputError("no collar.csv or project.toml in the zip", file=Path(zip_path).name,
+        raise InputError("no collar.csv, samples.csv or project.toml in the zip", file=Path(zip_path).name,
                          fix="zip the project folder (collar.csv, survey.csv, assay.csv, ...)")
     return candidates[0]

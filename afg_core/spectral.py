@@ -728,3 +728,29 @@ def _numeric_block(block: pd.DataFrame, file: str) -> np.ndarray:
             fix="use a decimal number (0-1) or leave the cell empty",
         )
     return converted.to_numpy(dtype=np.float64)
+
+
+def scores_at_columns(pca: SpectralPCA, cube: HyperspectralCube, x_axis: np.ndarray,
+                      y_axis: np.ndarray) -> np.ndarray:
+    """PC scores at the columns of a block model (surface data attached to every cell below).
+
+    A reflectance cube sees only the surface, so each vertical column of cells gets
+    the score at its (x, y), the way :func:`sample_scores_at` attaches scores to a
+    drill hole through its collar.
+
+    Parameters
+    ----------
+    pca : SpectralPCA
+        Result of :func:`spectral_pca` on ``cube``.
+    cube : HyperspectralCube
+    x_axis, y_axis : numpy.ndarray
+        Cell-centre coordinates (m) along x (nx,) and y (ny,), e.g. ``BlockModel.axes()[:2]``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (nx, ny, n_components)
+        NaN for columns outside the cube footprint.
+    """
+    xs, ys = np.meshgrid(np.asarray(x_axis, float), np.asarray(y_axis, float), indexing="ij")
+    scores = sample_scores_at(pca, cube, xs.ravel(), ys.ravel())
+    return scores.reshape(xs.shape + (pca.n_components,))

@@ -33,7 +33,10 @@ class ValidationReport:
     """Every finding made while loading a project, and the row accounting.
 
     ``rows_read`` / ``rows_kept`` / ``rows_dropped`` / ``values_altered`` are keyed by file
-    name, so that for each file ``rows_read == rows_kept + rows_dropped``.
+    name, so that for each file ``rows_read == rows_kept + rows_dropped``. Severities:
+    ``error`` (the project loads but must not be trusted: :attr:`usable` is False),
+    ``warning`` (a row dropped or a value altered; fix the input) and ``info`` (an
+    assumption, nothing lost).
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -41,6 +44,8 @@ class ValidationReport:
     rows_kept: dict[str, int] = field(default_factory=dict)
     rows_dropped: dict[str, int] = field(default_factory=dict)
     values_altered: dict[str, int] = field(default_factory=dict)
+    #: File -> role -> header: which column was read as what (recognised or mapped).
+    column_roles: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, finding: Finding) -> None:
         """Record a finding."""

@@ -10,13 +10,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from afg_core.drillholes import (
-    FEET_TO_METRES,
-    desurvey_minimum_curvature,
-    direction_vectors,
-    load_drillholes,
-    recognise_columns,
-)
+from afg_core.columns import recognise_columns
+from afg_core.desurvey import desurvey_minimum_curvature, direction_vectors
+from afg_core.drillholes import FEET_TO_METRES, load_drillholes
 from afg_core.errors import InputError
 from afg_core.project import load_project, read_settings
 
@@ -337,7 +333,9 @@ def test_intervals_of_holes_without_collar_are_dropped_and_counted(tmp_path: Pat
     assert report.rows_dropped["assay.csv"] == 2
     assert report.rows_dropped["lithology.csv"] == 1
     orphan = [f for f in report.findings if f.file == "assay.csv" and "no collar" in f.message]
-    assert len(orphan) == 1 and orphan[0].count == 2 and "C" in orphan[0].message
+    summary = [f for f in orphan if f.row is None]
+    assert len(summary) == 1 and summary[0].count == 1 and "C" in summary[0].message
+    assert [(f.row, f.column, f.value) for f in orphan if f.row] == [(4, "HOLEID", "C"), (5, "HOLEID", "C")]
     assert db.samples.loc[db.samples["hole_id"] == "A", "lith"].tolist() == ["BIF", "BIF"]
     _assert_accounting(report)
 
@@ -354,14 +352,24 @@ def test_duplicate_collar_ids_are_reported_and_the_first_kept(tmp_path: Path) ->
     _assert_accounting(report)
 
 
-def test_collar_with_bad_coordinate_is_dropped_with_an_error(tmp_path: Path) -> None:
+def test_collar_with_bad_coordinate_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    # One bad row is dropped and reported; the project stays usable (see the severity policy).
     collar = COLLAR_TEXT.strip() + "\nC,abc,2200,300,40\n"
     db, report = _load(tmp_path, collar=collar)
     assert db.collar["hole_id"].tolist() == ["A", "B"]
-    errors = [f for f in report.findings if f.severity == "error"]
-    assert [(f.file, f.row, f.column, f.value) for f in errors] == [("collar.csv", 3, "EAST", "abc")]
-    assert not report.usable
+    dropped = [f for f in report.findings if "row dropped" in f.message]
+    assert [(f.file, f.row, f.column, f.value, f.severity) for f in dropped] == [
+        ("collar.csv", 3, "EAST", "abc", "warning")]
+    assert report.usable
     _assert_accounting(report)
+
+
+def test_losing_most_rows_of_a_file_is_an_error(tmp_path: Path) -> None:
+    assay = "HOLEID,FROM,TO,La_ppm\nA,0,2,10\nA,4,3,12\nA,8,6,13\n"
+    _, report = _load(tmp_path, assay=assay)
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert len(errors) == 1 and errors[0].file == "assay.csv" and "2 of 3 rows dropped" in errors[0].message
+    assert not report.usable
 
 
 @pytest.mark.parametrize(
@@ -443,7 +451,7 @@ depth = "EOH_FT"
 def test_without_project_toml_defaults_are_used_and_reported(tmp_path: Path) -> None:
     _project(tmp_path, survey=None)
     settings, findings = read_settings(tmp_path)
-    assert settings.length_unit == "m" and settings.dip_convention == "negative_down"
+    assert settings.length_unit == "m" and settings.dip_convention == "auto"
     assert settings.name == tmp_path.name
     assert len(settings.target_elements) == 15
     project = load_project(tmp_path)

@@ -84,13 +84,21 @@ def test_to_internal_unit() -> None:
 
 
 def test_parse_lab_values() -> None:
-    raw = pd.Series(["1.5", "<0.05", " < 2 ", "", "NA", "-9999", "n/a", "abc", "<x", "-0.5"])
-    values, below, bad = parse_lab_values(raw, 0.5)
+    raw = pd.Series(["1.5", "<0.05", " < 2 ", "", "NA", "-9999", "n/a", "abc", "<x", "-0.5", ">1000", "IS"])
+    values, below, bad, above = parse_lab_values(raw, 0.5)
     np.testing.assert_allclose(values[:3], [1.5, 0.025, 1.0])
-    assert np.isnan(values[3:9]).all()
-    assert values[9] == -0.5
-    assert below.tolist() == [False, True, True] + [False] * 7
-    assert bad.tolist() == [False] * 7 + [True, True, False]
+    assert np.isnan(values[3:9]).all() and np.isnan(values[11])
+    assert values[9] == 0.25  # the negative-number convention: -DL
+    assert values[10] == 1000.0
+    assert below.tolist() == [False, True, True] + [False] * 6 + [True, False, False]
+    assert bad.tolist() == [False] * 7 + [True, True, False, False, False]
+    assert above.tolist() == [False] * 10 + [True, False]
+
+
+def test_negative_numbers_can_be_real_values() -> None:
+    parsed = parse_lab_values(pd.Series(["-0.5", "-999"]), 0.5, negative_is_below_detection=False)
+    assert parsed.values[0] == -0.5 and np.isnan(parsed.values[1])
+    assert not parsed.below.any() and not parsed.unparseable.any()
 
 
 def test_normalise_against_mcdonough_and_sun() -> None:
