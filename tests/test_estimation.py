@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pykrige.ok3d import OrdinaryKriging3D
+from scipy.spatial import cKDTree
 
 from afg_core.blockmodel import BlockModel, block_model_from_extent, mask_far_cells
-from afg_core.estimation import cross_validate_by_hole, ordinary_kriging, simple_kriging
-from afg_core.variography import VariogramModel
+from afg_core.drillholes import load_drillholes
+from afg_core.estimation import cross_validate_by_hole, krige_block_model, ordinary_kriging, simple_kriging
+from afg_core.search import SearchNeighbourhood, _search_each, find_neighbours
+from afg_core.variography import Structure, VariogramModel, experimental_variogram, fit_variogram
 
 SPHERICAL = VariogramModel(kind="spherical", nugget=0.1, sill=1.0, range=300.0)
 
@@ -274,3 +279,159 @@ def test_kriging_a_masked_block_model() -> None:
     estimate[active] = ordinary_kriging(coords, values, model.cell_centres()[active], SPHERICAL).estimate
     grid = model.reshape(estimate)
     assert np.isfinite(grid[model.mask]).all() and np.isnan(grid[~model.mask]).all()
+
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _greedy_octants(coords: np.ndarray, target: np.ndarray, k: int, per_octant: int) -> np.ndarray:
+    """Brute-force octant search: nearest first, at most ``per_octant`` per octant."""
+    order = np.argsort(np.linalg.norm(coords - target, axis=1), kind="stable")
+    counts: dict[tuple, int] = {}
+    chosen = []
+    for j in order:
+        octant = tuple(coords[j] > target)
+        if counts.get(octant, 0) < per_octant:
+            counts[octant] = counts.get(octant, 0) + 1
+            chosen.append(j)
+        if len(chosen) == k:
+            break
+    return np.array(chosen)
+
+
+def test_octant_search_takes_the_nearest_samples_of_each_octant() -> None:
+    coords, values = _samples(200)
+    targets = _targets(6)
+    search = SearchNeighbourhood(max_samples=12, max_per_octant=2, max_per_hole=None)
+    result = ordinary_kriging(coords, values, targets, SPHERICAL, search=search)
+    for i, target in enumerate(targets):
+        chosen = _greedy_octants(coords, target, 12, 2)
+        expected = ordinary_kriging(coords[chosen], values[chosen], target[None], SPHERICAL, neighbours=None)
+        assert result.n_neighbours[i] == len(chosen)
+        assert result.estimate[i] == pytest.approx(expected.estimate[0], rel=1e-9)
+        assert result.variance[i] == pytest.approx(expected.variance[0], rel=1e-9)
+
+
+def test_search_radius_and_minimum_samples_leave_far_targets_unestimated() -> None:
+    coords, values = _samples()
+    far = np.array([[2000.0, 2000.0, 0.0]])
+    targets = np.vstack([_targets(5), far])
+    result = ordinary_kriging(coords, values, targets, SPHERICAL, search=SearchNeighbourhood(radius=300.0))
+    assert np.isfinite(result.estimate[:5]).all() and np.isnan(result.estimate[5]) and result.n_neighbours[5] == 0
+    strict = ordinary_kriging(coords, values, targets, SPHERICAL, search=SearchNeighbourhood(radius=60.0, min_samples=4))
+    inside = np.array([(np.linalg.norm(coords - t, axis=1) <= 60.0).sum() for t in targets])
+    np.testing.assert_array_equal(np.isfinite(strict.estimate), inside >= 4)
+    np.testing.assert_array_equal(strict.n_neighbours, np.where(inside >= 4, np.minimum(inside, 32), 0))
+
+
+def test_anisotropic_search_ellipsoid_follows_its_axes() -> None:
+    coords = np.array([[0.0, 100.0, 0.0], [100.0, 0.0, 0.0], [0.0, 0.0, 30.0]])
+    values = np.array([1.0, 2.0, 3.0])
+    ellipsoid = SearchNeighbourhood(radius=150.0, radius_minor=50.0, radius_vertical=40.0, azimuth=0.0)
+    result = ordinary_kriging(coords, values, np.zeros((1, 3)), SPHERICAL, search=ellipsoid)
+    assert result.n_neighbours[0] == 2  # north (major) and up (vertical) are inside, east is not
+    turned = SearchNeighbourhood(radius=150.0, radius_minor=50.0, radius_vertical=20.0, azimuth=90.0)
+    assert ordinary_kriging(coords, values, np.zeros((1, 3)), SPHERICAL, search=turned).n_neighbours[0] == 1
+
+
+def test_tiled_search_equals_per_target_search() -> None:
+    coords, values, hole_ids = _drillholes(n_holes=40, per_hole=30)
+    block = BlockModel(origin=(0.0, 0.0, -140.0), cell_size=(20.0, 20.0, 10.0), shape=(20, 20, 15))
+    targets = block.cell_centres()
+    tree = cKDTree(coords)
+    codes = np.unique(hole_ids, return_inverse=True)[1].astype(np.int64)
+    for search in (SearchNeighbourhood(max_samples=16), SearchNeighbourhood(max_samples=16, radius=80.0)):
+        tiled = find_neighbours(tree, targets, search, codes)
+        each = _search_each(tree, targets, search, codes, search.hole_cap(), 0, 16)
+        np.testing.assert_array_equal(tiled >= 0, each >= 0)
+
+        def distances(idx: np.ndarray) -> np.ndarray:
+            # Equidistant samples may come in either order, so compare sorted distances.
+            d = np.linalg.norm(coords[np.maximum(idx, 0)] - targets[:, None, :], axis=2)
+            return np.sort(np.where(idx >= 0, d, np.inf), axis=1)
+
+        np.testing.assert_allclose(distances(tiled), distances(each), rtol=1e-12)
+        assert (tiled >= 0).sum() > 0
+
+
+def test_columns_kriged_together_equal_separate_calls() -> None:
+    coords, values, hole_ids = _drillholes(n_holes=8)
+    second = np.cos(coords[:, 0] / 50.0)
+    other = VariogramModel(kind="exponential", nugget=0.05, sill=0.5, range=150.0)
+    targets = _targets(30) * [0.8, 0.8, -0.25]
+    together = ordinary_kriging(coords, np.column_stack([values, second]), targets, [SPHERICAL, other],
+                                neighbours=12, hole_ids=hole_ids)
+    for column, (vals, model) in enumerate([(values, SPHERICAL), (second, other)]):
+        alone = ordinary_kriging(coords, vals, targets, model, neighbours=12, hole_ids=hole_ids)
+        np.testing.assert_array_equal(together.estimate[:, column], alone.estimate)
+        np.testing.assert_array_equal(together.variance[:, column], alone.variance)
+    shared = ordinary_kriging(coords, np.column_stack([values, second]), targets, SPHERICAL, neighbours=12)
+    np.testing.assert_array_equal(shared.variance[:, 0], shared.variance[:, 1])
+
+
+def test_per_hole_cap_is_on_by_default_with_hole_ids() -> None:
+    coords, values, hole_ids = _drillholes()
+    target = np.array([[200.0, 200.0, -20.0]])
+    default = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, hole_ids=hole_ids)
+    capped = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, max_per_hole=3, hole_ids=hole_ids)
+    assert default.estimate[0] == capped.estimate[0]  # "auto" is ceil(12 / 4) = 3
+    blind = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, max_per_hole=None, hole_ids=hole_ids)
+    assert blind.estimate[0] != default.estimate[0]
+
+
+def test_nested_structures_add_up_in_kriging() -> None:
+    coords, values = _samples()
+    targets = _targets(40)
+    halves = VariogramModel(kind="spherical", nugget=0.1, sill=0.5, range=300.0,
+                            nested=(Structure("spherical", 0.5, 300.0),))
+    for neighbours in (None, 10):
+        a = ordinary_kriging(coords, values, targets, halves, neighbours=neighbours)
+        b = ordinary_kriging(coords, values, targets, SPHERICAL, neighbours=neighbours)
+        np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-10)
+    nested = VariogramModel(kind="exponential", nugget=0.05, sill=0.3, range=60.0, range_minor=30.0, azimuth=20.0,
+                            nested=(Structure("spherical", 0.7, 400.0),))
+    local = ordinary_kriging(coords, values, targets, nested, neighbours=100)
+    whole = ordinary_kriging(coords, values, targets, nested, neighbours=None)
+    np.testing.assert_allclose(local.estimate, whole.estimate, rtol=1e-9)
+    np.testing.assert_allclose(local.variance, whole.variance, rtol=1e-9)
+
+
+def test_local_kriging_agrees_with_pykrige_n_closest_points() -> None:
+    coords, values = _samples(150)
+    targets = _targets(40)
+    model = VariogramModel(kind="spherical", nugget=0.1, sill=0.8, range=250.0)
+    reference = OrdinaryKriging3D(coords[:, 0], coords[:, 1], coords[:, 2], values, variogram_model="spherical",
+                                  variogram_parameters=[model.total_sill, model.range, model.nugget])
+    expected, expected_variance = reference.execute("points", *targets.T, backend="loop", n_closest_points=16)
+    result = ordinary_kriging(coords, values, targets, model, neighbours=16)
+    np.testing.assert_allclose(result.estimate, np.asarray(expected), rtol=1e-6)
+    np.testing.assert_allclose(result.variance, np.asarray(expected_variance), rtol=1e-6)
+
+
+def test_global_neighbourhood_refuses_large_sample_sets() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="neighbours"):
+        ordinary_kriging(rng.uniform(size=(7000, 3)), rng.normal(size=7000), rng.uniform(size=(2, 3)), SPHERICAL,
+                         neighbours=None)
+
+
+def test_forrestania_drill_holes_krige_end_to_end() -> None:
+    folder = DATA / "forrestania-wa-drillholes"
+    database, _ = load_drillholes(folder / "forrestania_collar.csv", folder / "forrestania_assay.csv",
+                                  folder / "forrestania_survey.csv")
+    samples = database.samples.dropna(subset=["Ni"])
+    samples = samples[samples["Ni"] > 0]
+    coords = samples[["x", "y", "z"]].to_numpy()
+    values = np.log(samples["Ni"].to_numpy())
+    holes = samples["hole_id"].to_numpy()
+    model = fit_variogram(experimental_variogram(coords, values, n_lags=15, max_lag=2000.0), kind="spherical")
+    block = block_model_from_extent(coords, cell_size=(500.0, 500.0, 50.0))
+    kriged = krige_block_model(block, coords, values, model, hole_ids=holes,
+                               search=SearchNeighbourhood(max_samples=24, radius=1500.0))
+    estimated = kriged.block.mask
+    assert 0 < estimated.sum() < block.n_cells  # far cells are masked, not extrapolated
+    assert np.isfinite(kriged.estimate[estimated]).all() and np.isnan(kriged.estimate[~estimated]).all()
+    assert (kriged.variance[estimated] >= 0).all()
+    assert values.min() - 1e-9 <= np.nanmin(kriged.estimate) and np.nanmax(kriged.estimate) <= values.max() + 1e-9
+    scores = cross_validate_by_hole(coords, values, holes, model, neighbours=24)
+    assert np.isfinite(scores.rmse) and scores.rmse < values.std() * 1.5
