@@ -10,6 +10,7 @@ Data page can offer a mapping form instead of a dead end.
 from __future__ import annotations
 
 from .errors import InputError
+from .geochem import parse_element_column
 
 #: Recognised headers per role, after :func:`normalise_header`.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -112,6 +113,10 @@ def recognise_columns(
         aliases = COLUMN_ALIASES[role]
         matches = [c for c in columns
                    if normalise_header(c) in aliases and c not in found.values() and c not in claimed]
+        if len(matches) > 1:
+            # "Y" beside "Ycoord" is yttrium: a header that also names an element yields.
+            not_elements = [c for c in matches if parse_element_column(c) is None]
+            matches = not_elements if len(not_elements) == 1 else matches
         if len(matches) > 1:
             raise ColumnMappingError(
                 f"columns {matches} could all be the '{role}' column", file=file, role=role,
