@@ -510,6 +510,178 @@ def experimental_variogram(
     )
 
 
+Transform = Literal["raw", "log", "normal-score"]
+
+
+def transform_values(values: ArrayLike, transform: Transform = "raw") -> NDArray[np.float64]:
+    """Values to model: raw, natural log, or normal scores.
+
+    Parameters
+    ----------
+    values : array_like
+        (n,) values (e.g. ppm); NaN stays NaN.
+    transform : {"raw", "log", "normal-score"}
+        ``log`` takes the natural log (non-positive values become NaN); ``normal-score``
+        maps the finite values through their empirical quantiles onto a standard normal
+        distribution (scikit-learn's QuantileTransformer), the usual transform before
+        Gaussian simulation and for skewed grades.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) transformed values (dimensionless for normal scores).
+    """
+    z = np.asarray(values, dtype=np.float64)
+    if transform == "raw":
+        return z.copy()
+    if transform == "log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(z > 0, np.log(np.where(z > 0, z, 1.0)), np.nan)
+    if transform != "normal-score":
+        raise ValueError("transform must be 'raw', 'log' or 'normal-score'")
+    from sklearn.preprocessing import QuantileTransformer
+
+    out = np.full(z.shape, np.nan)
+    finite = np.isfinite(z)
+    if finite.sum() >= 2:
+        scorer = QuantileTransformer(n_quantiles=min(1000, int(finite.sum())), output_distribution="normal")
+        out[finite] = scorer.fit_transform(z[finite, None])[:, 0]
+    return out
+
+
+def downhole_variogram(
+    depths: ArrayLike,
+    values: ArrayLike,
+    hole_ids: ArrayLike,
+    n_lags: int = 15,
+    max_lag: float = 50.0,
+    estimator: Estimator = "matheron",
+) -> ExperimentalVariogram:
+    """Experimental variogram along the holes: pairs within one hole, lag = depth difference.
+
+    Parameters
+    ----------
+    depths : array_like
+        (n,) sample depths along the hole (m), e.g. interval mid-points.
+    values : array_like
+        (n,) values; NaN samples are skipped.
+    hole_ids : array_like
+        (n,) hole of each sample; pairs never join two holes.
+    n_lags : int
+        Equal-width lag bins over ``(0, max_lag]``.
+    max_lag : float
+        Largest along-hole lag (m).
+    estimator : {"matheron", "cressie"}
+        As in :func:`experimental_variogram`.
+
+    Returns
+    -------
+    ExperimentalVariogram
+        Non-empty bins; the down-hole variogram shows the short-range structure and the
+        nugget, which sparse between-hole pairs cannot.
+    """
+    depth = np.asarray(depths, dtype=np.float64)
+    z = np.asarray(values, dtype=np.float64)
+    holes = np.unique(np.asarray(hole_ids), return_inverse=True)[1].ravel()
+    keep = np.isfinite(depth) & np.isfinite(z)
+    order = np.lexsort((depth[keep], holes[keep]))
+    depth, z, holes = depth[keep][order], z[keep][order], holes[keep][order]
+    lags, diffs = [], []
+    # Sorted by hole then depth, pair i with i + offset until no pair is within max_lag.
+    for offset in range(1, len(z)):
+        same = holes[offset:] == holes[:-offset]
+        lag = depth[offset:] - depth[:-offset]
+        use = same & (lag > 0) & (lag <= max_lag)
+        if not (same & (lag <= max_lag)).any():
+            break
+        lags.append(lag[use])
+        diffs.append(z[offset:][use] - z[:-offset][use])
+    if not lags or not sum(len(x) for x in lags):
+        raise ValueError("no pair of samples within max_lag along any hole")
+    lag = np.concatenate(lags)
+    width = max_lag / n_lags
+    bins = np.minimum((lag / width).astype(np.intp), n_lags - 1)
+    gamma, counts = _bin_semivariance(np.concatenate(diffs), bins, n_lags, estimator)
+    occupied = counts > 0
+    return ExperimentalVariogram(
+        lags=((np.arange(n_lags) + 0.5) * width)[occupied],
+        semivariance=gamma[occupied],
+        n_pairs=counts[occupied].astype(np.int64),
+        estimator=estimator,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class VariogramMap:
+    """Semivariance of horizontal lag vectors on a square grid (a variogram map).
+
+    Attributes
+    ----------
+    centres : numpy.ndarray
+        (n,) centres of the lag cells along both east (dx) and north (dy), metres.
+    semivariance : numpy.ndarray
+        (n, n) semivariance (value units²) indexed [dy, dx]; NaN where no pair fell.
+    n_pairs : numpy.ndarray
+        (n, n) pair counts.
+    """
+
+    centres: NDArray[np.float64]
+    semivariance: NDArray[np.float64]
+    n_pairs: NDArray[np.int64]
+
+
+def variogram_map(
+    coords: ArrayLike,
+    values: ArrayLike,
+    max_lag: float,
+    n_cells: int = 21,
+    max_pairs: int = 1_000_000,
+    seed: int = 0,
+) -> VariogramMap:
+    """2D variogram map of horizontal lags, for spotting the direction of anisotropy.
+
+    Parameters
+    ----------
+    coords : array_like
+        (n, 2) or (n, 3) coordinates (m); only x and y enter the lag vector.
+    values : array_like
+        (n,) values; NaN samples are skipped.
+    max_lag : float
+        Half-width of the map (m).
+    n_cells : int
+        Cells per side (odd keeps a cell centred on zero lag).
+    max_pairs, seed
+        Pair subsampling, as in :func:`experimental_variogram`.
+
+    Returns
+    -------
+    VariogramMap
+        Symmetric map (a pair counts for +d and -d); the long axis of the low-gamma
+        region is the major direction of continuity.
+    """
+    xy = np.asarray(coords, dtype=np.float64)[:, :2]
+    z = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(z) & np.isfinite(xy).all(axis=1)
+    xy, z = xy[finite], z[finite]
+    if len(z) < 2:
+        raise ValueError("at least two samples with finite values are needed")
+    i, j = _pair_indices(len(z), max_pairs, np.random.default_rng(seed))
+    delta = np.concatenate([xy[j] - xy[i], xy[i] - xy[j]])
+    squared = np.tile((z[j] - z[i]) ** 2, 2)
+    width = 2.0 * max_lag / n_cells
+    cell = np.floor((delta + max_lag) / width).astype(np.intp)
+    inside = ((cell >= 0) & (cell < n_cells)).all(axis=1)
+    flat = cell[inside, 1] * n_cells + cell[inside, 0]
+    counts = np.bincount(flat, minlength=n_cells * n_cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gamma = np.bincount(flat, weights=squared[inside], minlength=n_cells * n_cells) / (2.0 * counts)
+    return VariogramMap(
+        centres=-max_lag + width * (np.arange(n_cells) + 0.5),
+        semivariance=gamma.reshape(n_cells, n_cells),
+        n_pairs=counts.reshape(n_cells, n_cells).astype(np.int64),
+    )
+
+
 @dataclass(frozen=True)
 class _FitSpec:
     """Parameter vector layout of one fit: start, bounds and how to build the model."""
