@@ -304,7 +304,7 @@ def test_nested_structures_sum_and_validate() -> None:
 
 
 def test_downhole_variogram_pairs_only_within_holes() -> None:
-    depths = np.tile(np.arange(10.0), 2)
+    depths = np.tile(0.9 * np.arange(10.0), 2)  # lags 0.9, 1.8, 2.7 fall in bins 0, 1, 2
     holes = np.repeat(["A", "B"], 10)
     values = np.concatenate([np.arange(10.0), 100 + np.arange(10.0)])  # a big jump between holes
     result = downhole_variogram(depths, values, holes, n_lags=3, max_lag=3.0)
