@@ -98,9 +98,12 @@ def table_xy(frame: pd.DataFrame, raw: pd.DataFrame, roles: dict[str, str], file
         return frame, crs
     if "longitude" not in roles or "latitude" not in roles:
         missing = "x" if "x" not in roles else "y"
+        found = "x" if missing == "y" else "y" if "y" in roles else None
+        what = (f"no column recognised as '{missing}' (the '{found}' column is {roles[found]})" if found
+                else "no coordinate columns: neither x/y (easting/northing) nor longitude/latitude recognised")
         raise ColumnMappingError(
-            f"no coordinate columns: neither x/y (easting/northing) nor longitude/latitude recognised; the file has "
-            f"{list(raw.columns)}", file=file, role=missing, candidates=[], headers=list(raw.columns),
+            f"{what}; the file has {list(raw.columns)}", file=file, role=missing, candidates=[],
+            headers=list(raw.columns),
             fix='map them in project.toml, e.g. [columns] x = "EAST_M" and y = "NORTH_M" (with crs = "EPSG:...")')
     lon = numeric_cells(raw.loc[frame.index], roles["longitude"])
     lat = numeric_cells(raw.loc[frame.index], roles["latitude"])
