@@ -3,9 +3,10 @@
 Every reader returns a :class:`afg_core.spectral.HyperspectralCube`: reflectance
 0-1, wavelengths in nm increasing, rows running northwards, origin the centre of the
 south-west pixel in metres. North-up images (row 0 at the top, as ENVI and GeoTIFF
-store them) are flipped on reading. Scaled reflectance (percent, or integers such as
-0-10000) is divided by the ENVI ``reflectance scale factor`` when given, else by
-100 or 10000 judged from the maximum, and bands are sorted by wavelength.
+store them) are flipped on reading. The ENVI ``reflectance scale factor`` is applied
+by ``spectral`` on loading; reflectance still scaled (percent, or integers such as
+0-10000) is divided by 100 or 10000 judged from the maximum. Bands are sorted by
+wavelength.
 """
 
 from __future__ import annotations
@@ -43,10 +44,8 @@ def _to_nm(wavelengths: np.ndarray, units: str, file: str) -> np.ndarray:
                      fix="give wavelengths in nanometers or micrometers")
 
 
-def _unscale(reflectance: np.ndarray, scale: float | None) -> np.ndarray:
-    """Reflectance 0-1 from scaled storage: a stated scale factor, else 100 or 10000 judged by the maximum."""
-    if scale:
-        return reflectance / scale
+def _unscale(reflectance: np.ndarray) -> np.ndarray:
+    """Reflectance 0-1 from percent or 0-10000 integers, judged by the maximum."""
     peak = np.nanmax(reflectance, initial=0.0)
     if peak > 100:
         return reflectance / 10000.0
@@ -71,8 +70,8 @@ def read_cube_envi(path: Path) -> HyperspectralCube:
     """Read an ENVI cube (header ``.hdr`` beside its ``.img``/``.dat``/extension-less binary).
 
     Uses ``wavelength`` and ``wavelength units``, ``map info`` (upper-left corner and
-    square pixel size, metres), ``data ignore value`` (-> NaN) and ``reflectance scale
-    factor`` of the header.
+    square pixel size, metres), ``data ignore value`` (-> NaN) and (through
+    ``spectral``) ``reflectance scale factor`` of the header.
 
     Raises
     ------
@@ -97,9 +96,9 @@ def read_cube_envi(path: Path) -> HyperspectralCube:
     wavelengths = _to_nm(np.asarray(meta["wavelength"], float), str(meta.get("wavelength units", "")), file)
     ignore = meta.get("data ignore value")
     if ignore is not None:
-        data[data == float(ignore)] = np.nan
-    scale = meta.get("reflectance scale factor")
-    data = _unscale(data, float(scale) if scale else None)
+        # spectral has already divided the stored values, the ignore value among them, by the scale factor.
+        data[np.isclose(data, float(ignore) / float(meta.get("reflectance scale factor", 1.0)))] = np.nan
+    data = _unscale(data)
     map_info = meta.get("map info")
     if not map_info or len(map_info) < 7:
         raise InputError("the header has no 'map info'", file=file, column="map info",
@@ -158,5 +157,5 @@ def read_cube_geotiff(path: Path) -> HyperspectralCube:
         raise InputError("the raster is rotated or its pixels are not square", file=file,
                          fix="export a north-up cube with square pixels")
     wavelengths = _to_nm(wavelengths, tags.get("wavelength_units", ""), file)
-    reflectance = _unscale(np.moveaxis(data, 0, -1), None)
+    reflectance = _unscale(np.moveaxis(data, 0, -1))
     return _cube(reflectance, wavelengths, transform.c, transform.f, transform.a, file)
