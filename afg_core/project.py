@@ -9,6 +9,7 @@ GeoTIFF ``.tif``), and an optional ``project.toml``. See README, "Data format".
 
 from __future__ import annotations
 
+import json
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -254,3 +255,22 @@ def extract_project_zip(zip_path: str | Path, out_dir: str | Path) -> Path:
         raise InputError("no collar.csv, samples.csv or project.toml in the zip", file=Path(zip_path).name,
                          fix="zip the project folder (collar.csv, survey.csv, assay.csv, ...)")
     return candidates[0]
+
+
+def add_column_mapping(folder: str | Path, role: str, header: str) -> None:
+    """Write ``role = "header"`` into the ``[columns]`` table of the folder's project.toml.
+
+    Creates the file or the table when missing and replaces an earlier mapping of the
+    role, so the Data page's mapping form can resolve an ambiguous or unrecognised column.
+    """
+    path = Path(folder) / "project.toml"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    entry = f"{role} = {json.dumps(header)}"
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[columns]"), None)
+    if start is None:
+        lines += ["", "[columns]", entry]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines))
+        kept = [line for line in lines[start + 1:end] if line.split("=")[0].strip() != role]
+        lines = lines[:start + 1] + [entry] + kept + lines[end:]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

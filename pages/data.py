@@ -6,13 +6,43 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from afg_core.columns import ColumnMappingError
 from afg_core.errors import InputError
 from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_oxides
-from afg_core.project import extract_project_zip, load_project
+from afg_core.project import add_column_mapping, extract_project_zip, load_project
 from ui.plots import plan_map, spider_plot, strip_logs
 from ui.state import current_project, demo_project_dir
 
 st.title("Data")
+
+
+def open_folder(folder: Path) -> None:
+    """Open a project folder; an unclear column leads to the mapping form instead of a dead end."""
+    try:
+        load_project(folder)
+    except ColumnMappingError as exc:
+        st.session_state["pending_mapping"] = {"folder": str(folder), "file": exc.file, "role": exc.role,
+                                               "candidates": exc.candidates, "headers": exc.headers,
+                                               "message": str(exc)}
+        st.rerun()
+    except InputError as exc:
+        st.error(f"Could not open the project: {exc}")
+    else:
+        st.session_state.pop("pending_mapping", None)
+        st.session_state["project_dir"] = str(folder)
+        st.rerun()
+
+
+pending = st.session_state.get("pending_mapping")
+if pending:
+    st.warning(pending["message"])
+    with st.form("column_mapping"):
+        st.write(f"Which column of **{pending['file']}** is the **{pending['role']}** column?")
+        options = pending["candidates"] + [h for h in pending["headers"] if h not in pending["candidates"]]
+        header = st.selectbox("Column", options)
+        if st.form_submit_button("Save the mapping in project.toml and open"):
+            add_column_mapping(pending["folder"], pending["role"], header)
+            open_folder(Path(pending["folder"]))
 
 with st.expander("Open a project", expanded=False):
     source = st.radio("Source", ["Built-in demo project", "Project folder as a zip", "Separate files"], horizontal=True)
@@ -27,26 +57,18 @@ with st.expander("Open a project", expanded=False):
             (folder / "upload.zip").write_bytes(upload.getvalue())
             try:
                 project_dir = extract_project_zip(folder / "upload.zip", folder / "project")
-                load_project(project_dir)
             except InputError as exc:
                 st.error(f"Could not open the project: {exc}")
             else:
-                st.session_state["project_dir"] = str(project_dir)
-                st.rerun()
+                open_folder(project_dir)
     else:
-        files = st.file_uploader("collar.csv, assay.csv and optionally survey.csv, lithology.csv, project.toml",
-                                 type=["csv", "toml"], accept_multiple_files=True)
+        files = st.file_uploader("collar.csv, assay.csv and optionally survey.csv, lithology.csv, project.toml "
+                                 "(or a flat samples.csv)", type=["csv", "toml"], accept_multiple_files=True)
         if files and st.button("Open the files"):
             folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
             for file in files:
                 (folder / Path(file.name).name).write_bytes(file.getvalue())
-            try:
-                load_project(folder)
-            except InputError as exc:
-                st.error(f"Could not open the project: {exc}")
-            else:
-                st.session_state["project_dir"] = str(folder)
-                st.rerun()
+            open_folder(folder)
 
 project = current_project()
 db = project.drillholes
@@ -68,6 +90,9 @@ with st.expander(f"Validation report: {'usable' if report.usable else 'NOT usabl
                  f"{len(report.findings)} findings", expanded=not report.usable):
     st.dataframe(report.accounting_frame(), hide_index=True, width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
+    st.caption("Columns read (role: header): " + "; ".join(
+        f"{file}: " + ", ".join(f"{role} = {header}" for role, header in roles.items())
+        for file, roles in report.column_roles.items()))
 
 tab_collar, tab_survey, tab_assay = st.tabs(["Collars", "Survey", "Assays (with sample positions)"])
 tab_collar.dataframe(db.collar, hide_index=True, width="stretch")
