@@ -221,6 +221,7 @@ class _Prepared:
     coords: NDArray[np.float64]
     values: NDArray[np.float64]
     hole_codes: NDArray[np.int64] | None
+    hole_labels: NDArray | None
     targets: NDArray[np.float64]
     targets_ok: NDArray[np.bool_]
 
@@ -238,12 +239,13 @@ def _prepare(coords: ArrayLike, values: ArrayLike, targets: ArrayLike, hole_ids:
     keep = np.isfinite(z).all(axis=1) & np.isfinite(xyz).all(axis=1)
     if not keep.any():
         raise ValueError("no sample has finite coordinates and values")
-    codes = None
+    codes = labels = None
     if hole_ids is not None:
         holes = np.asarray(hole_ids)
         if holes.shape != (len(xyz),):
             raise ValueError("hole_ids must have one entry per sample")
-        codes = np.unique(holes[keep], return_inverse=True)[1].ravel().astype(np.int64)
+        labels, codes = np.unique(holes[keep], return_inverse=True)
+        codes = codes.ravel().astype(np.int64)
 
     # Removing a shared offset first avoids losing precision on UTM-sized coordinates.
     centre = xyz[keep].mean(axis=0)
@@ -256,6 +258,7 @@ def _prepare(coords: ArrayLike, values: ArrayLike, targets: ArrayLike, hole_ids:
         values=merged,
         # A merged sample keeps the hole of the first sample merged into it.
         hole_codes=None if codes is None else codes[first],
+        hole_labels=labels,
         targets=points - centre,
         targets_ok=np.isfinite(points).all(axis=1),
     )
@@ -285,10 +288,18 @@ def _krige(
     search: SearchNeighbourhood | None,
     hole_ids: ArrayLike | None,
     chunk_size: int,
+    exclude_holes: ArrayLike | None = None,
 ) -> KrigingResult:
+    """Kriging behind the public functions; ``exclude_holes`` (m,) names the hole each
+    target must not use (local search only), for single-pass hole cross-validation."""
     if search is not None and search.max_per_hole not in ("auto", None) and hole_ids is None:
         raise ValueError("max_per_hole needs hole_ids")
     data = _prepare(coords, values, targets, hole_ids)
+    excluded = None
+    if exclude_holes is not None:
+        wanted = np.asarray(exclude_holes)
+        slot = np.minimum(np.searchsorted(data.hole_labels, wanted), len(data.hole_labels) - 1)
+        excluded = np.where(data.hole_labels[slot] == wanted, slot, -1).astype(np.int64)
     n, e = data.values.shape
     models = [model] * e if isinstance(model, VariogramModel) else list(model)
     if len(models) != e:
@@ -328,7 +339,8 @@ def _krige(
         chunk = data.targets[rows]
         idx = None
         if search is not None:
-            idx = find_neighbours(tree, chunk @ search_matrix.T, search, data.hole_codes)
+            exclude = None if excluded is None else excluded[rows]
+            idx = find_neighbours(tree, chunk @ search_matrix.T, search, data.hole_codes, exclude)
         for system, matrix, columns in systems:
             est, var, used[rows] = _krige_chunk(system, chunk @ matrix.T, idx)
             estimate[rows[:, None], columns] = est
@@ -496,6 +508,8 @@ def cross_validate_by_hole(
     model: VariogramModel,
     neighbours: int | None = 32,
     search: SearchNeighbourhood | None = None,
+    max_targets: int | None = None,
+    seed: int = 0,
 ) -> CrossValidationResult:
     """Leave-one-hole-out cross-validation of ordinary kriging.
 
@@ -516,6 +530,11 @@ def cross_validate_by_hole(
         Local neighbourhood size, or None for global.
     search : SearchNeighbourhood, optional
         Full search settings; overrides ``neighbours``.
+    max_targets : int, optional
+        Predict at most this many samples, drawn at random (``seed``), the others NaN:
+        a live score on a large data set need not predict every sample.
+    seed : int
+        Seed of that draw.
 
     Returns
     -------
@@ -531,14 +550,26 @@ def cross_validate_by_hole(
     chosen = _resolve_search(neighbours, "auto", search)
     predicted = np.full(len(z), np.nan)
     variance = np.full(len(z), np.nan)
-    codes = np.unique(holes, return_inverse=True)[1].ravel()
     usable = np.isfinite(z) & np.isfinite(xyz).all(axis=1)
-    for code in np.unique(codes):
-        held_out = codes == code
+    wanted = usable.copy()
+    if max_targets is not None and usable.sum() > max_targets:
+        wanted[:] = False
+        wanted[np.random.default_rng(seed).choice(np.flatnonzero(usable), max_targets, replace=False)] = True
+    if not usable.any():
+        return CrossValidationResult(observed=z, predicted=predicted, variance=variance, hole_ids=holes)
+    if chosen is not None:
+        # One pass: every target's search skips the samples of its own hole.
+        result = _krige(xyz[usable], z[usable], xyz[wanted], model, None, chosen, holes[usable], 50_000,
+                        exclude_holes=holes[wanted])
+        predicted[wanted], variance[wanted] = result.estimate, result.variance
+        return CrossValidationResult(observed=z, predicted=predicted, variance=variance, hole_ids=holes)
+    codes = np.unique(holes, return_inverse=True)[1].ravel()
+    for code in np.unique(codes[wanted]):
+        held_out = (codes == code) & wanted
         training = usable & ~held_out
         if not training.any():
             continue
-        result = _krige(xyz[training], z[training], xyz[held_out], model, None, chosen, codes[training], 50_000)
+        result = _krige(xyz[training], z[training], xyz[held_out], model, None, None, None, 50_000)
         predicted[held_out] = result.estimate
         variance[held_out] = result.variance
     return CrossValidationResult(observed=z, predicted=predicted, variance=variance, hole_ids=holes)

@@ -308,7 +308,9 @@ def krige_local(coords, values, targets, idx, nugget, codes, sills, ranges, mean
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
-def select_neighbours(candidates, coords, targets, hole_codes, n_holes, max_per_hole, max_per_octant, k, n_blocks):  # pragma: no cover
+def select_neighbours(
+    candidates, coords, targets, hole_codes, n_holes, max_per_hole, max_per_octant, k, target_holes, n_blocks
+):  # pragma: no cover
     """Nearest-first neighbour selection honouring per-hole and per-octant caps.
 
     Parameters
@@ -327,6 +329,9 @@ def select_neighbours(candidates, coords, targets, hole_codes, n_holes, max_per_
         Caps; 0 disables a cap.
     k : int
         Most samples to select.
+    target_holes : numpy.ndarray
+        (c,) int64 hole code whose samples each target must not use (leave-one-hole-out
+        cross-validation), or -1.
     n_blocks : int
         Number of contiguous target blocks shared out among the threads.
 
@@ -356,6 +361,8 @@ def select_neighbours(candidates, coords, targets, hole_codes, n_holes, max_per_
                     break
                 if m == k:
                     break
+                if hole_codes[j] == target_holes[t]:
+                    continue
                 if max_per_hole > 0 and per_hole[hole_codes[j]] >= max_per_hole:
                     continue
                 if max_per_octant > 0:

@@ -108,6 +108,7 @@ def find_neighbours(
     targets: NDArray[np.float64],
     search: SearchNeighbourhood,
     hole_codes: NDArray[np.int64] | None,
+    exclude_holes: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Neighbour indices of each target under ``search``.
 
@@ -121,6 +122,9 @@ def find_neighbours(
         Limits and caps.
     hole_codes : numpy.ndarray or None
         (n,) int64 hole code per sample; None disables the per-hole cap.
+    exclude_holes : numpy.ndarray, optional
+        (c,) int64 hole code each target must not draw samples from (-1: none), for
+        leave-one-hole-out cross-validation in a single pass; needs ``hole_codes``.
 
     Returns
     -------
@@ -132,9 +136,9 @@ def find_neighbours(
     k = min(search.max_samples, n)
     cap = search.hole_cap() if hole_codes is not None else None
     octant = search.max_per_octant or 0
-    codes = hole_codes if cap is not None else np.zeros(n, dtype=np.int64)
-    if octant or len(targets) < _MIN_TILED_TARGETS:
-        selected = _search_each(tree, targets, search, codes, cap, octant, k)
+    codes = hole_codes if hole_codes is not None else np.zeros(n, dtype=np.int64)
+    if exclude_holes is not None or octant or len(targets) < _MIN_TILED_TARGETS:
+        selected = _search_each(tree, targets, search, codes, cap, octant, k, exclude_holes)
     else:
         selected = _search_tiles(tree, targets, search, codes, cap, k)
     if search.min_samples > 1:
@@ -150,8 +154,9 @@ def _search_each(
     cap: int | None,
     octant: int,
     k: int,
+    exclude_holes: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
-    """One tree query per target, widened where the caps left a target short."""
+    """One tree query per target, widened where the caps or exclusions left a target short."""
     n = tree.n
     n_holes = int(codes.max()) + 1
     # cKDTree may drop a neighbour exactly at the bound; nudging it up keeps it.
@@ -159,18 +164,20 @@ def _search_each(
     data = np.asarray(tree.data)
     selected = np.full((len(targets), k), -1, dtype=np.int64)
     pending = np.arange(len(targets))
-    n_query = k if (cap is None and not octant) else min(n, 2 * k)
+    excluded = np.full(len(targets), -1, dtype=np.int64) if exclude_holes is None else exclude_holes
+    n_query = k if (cap is None and not octant and exclude_holes is None) else min(n, 2 * k)
     while pending.size:
         _, candidates = tree.query(targets[pending], k=n_query, distance_upper_bound=bound, workers=-1)
         candidates = np.asarray(candidates, dtype=np.int64).reshape(len(pending), n_query)
         choice, final = select_neighbours(
-            candidates, data, targets[pending], codes, n_holes, cap or 0, octant, k, block_count()
+            candidates, data, targets[pending], codes, n_holes, cap or 0, octant, k, excluded[pending], block_count()
         )
         if n_query >= n:
             final[:] = True
         selected[pending[final]] = choice[final]
         pending = pending[~final]
-        n_query = min(n, 2 * n_query)
+        # Re-querying costs about as much as the longer query alone, so grow fast.
+        n_query = min(n, 4 * n_query)
     return selected
 
 

@@ -96,6 +96,17 @@ def variogram_figure(experimental, model, title: str) -> go.Figure:
     return fig
 
 
+def variogram_map_figure(vmap, title: str) -> go.Figure:
+    """Variogram map (semivariance over east/north lag vectors), hover shows pair counts."""
+    fig = go.Figure(go.Heatmap(x=vmap.centres, y=vmap.centres, z=vmap.semivariance, customdata=vmap.n_pairs,
+                               colorscale="Viridis", colorbar=dict(title="gamma"),
+                               hovertemplate="dE %{x:.0f} m<br>dN %{y:.0f} m<br>gamma %{z:.3f}<br>"
+                                             "%{customdata} pairs<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=420, title=title, xaxis_title="lag east (m)", yaxis_title="lag north (m)")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
 def loss_curves(history: pd.DataFrame) -> go.Figure:
     """Training and validation loss per epoch, per model (columns model, epoch, loss, val_loss)."""
     fig = go.Figure()
