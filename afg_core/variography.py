@@ -281,11 +281,6 @@ class VariogramModel:
             np.array([s.range for s in structures], dtype=np.float64),
         )
 
-    @property
-    def is_isotropic(self) -> bool:
-        """True when every axis has the same range."""
-        return all(r is None or r == self.range for r in (self.range_minor, self.range_vertical))
-
     def __call__(self, h: ArrayLike) -> NDArray[np.float64]:
         """Semivariance at isotropic-equivalent lags.
 
