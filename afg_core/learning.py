@@ -186,12 +186,15 @@ def predict_kriging(experiment: Experiment, rows: np.ndarray, neighbours: int = 
     """
     known = experiment.train | experiment.validation
     coords = experiment.table[["x", "y", "z"]].to_numpy(dtype=float)
+    holes = experiment.table["hole_id"].to_numpy()
     out = {}
     for target in experiment.targets:
         values = experiment.table[target].to_numpy(dtype=float)
         use = known & np.isfinite(values)
         model = fit_variogram(experiment_variogram_for(coords[use], values[use]), kind="spherical")
-        out[target] = ordinary_kriging(coords[use], values[use], coords[rows], model, neighbours=neighbours).estimate
+        # The per-hole cap keeps the neighbourhood from collapsing onto one or two holes.
+        out[target] = ordinary_kriging(coords[use], values[use], coords[rows], model, neighbours=neighbours,
+                                       hole_ids=holes[use]).estimate
     return pd.DataFrame(out, index=np.flatnonzero(rows))
 
 
