@@ -8,7 +8,9 @@ import streamlit as st
 import afg_core  # noqa: F401  (sets the Keras and VTK defaults before anything loads them)
 from ui.state import current_project
 
-st.set_page_config(page_title="AFG - REE targeting", page_icon=":material/landscape:", layout="wide")
+# Emoji favicon: the browser draws it from a data: URI. A ":material/...:" favicon is fetched from
+# fonts.gstatic.com, which fails offline (tests/test_browser.py checks nothing leaves localhost).
+st.set_page_config(page_title="AFG - REE targeting", page_icon="⛰️", layout="wide")
 
 pages = [
     st.Page("pages/data.py", title="Data", icon=":material/table_chart:", default=True),

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import afg_core
 from afg_core.demo import generate_demo_project
@@ -56,8 +57,21 @@ def _load(folder: str, stamp: float) -> Project:
     return load_project(folder)
 
 
+def _leave_legacy_pages_mode() -> None:
+    """Route every run through app.py's ``st.navigation``, also for a deep link on a fresh server.
+
+    Streamlit treats a ``pages/`` folder next to the entrypoint as a legacy multipage app until some
+    session calls ``st.navigation``: until then a first request for e.g. /train runs pages/train.py on
+    its own (no page config, no sidebar frame, automatic page list). Switch modes and rerun through app.py.
+    """
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_project_dir() -> str:
     """The project the session works on (the demo unless the user opened another)."""
+    _leave_legacy_pages_mode()
     if "project_dir" not in st.session_state:
         st.session_state["project_dir"] = demo_project_dir()
     return st.session_state["project_dir"]
