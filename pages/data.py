@@ -95,7 +95,9 @@ with st.expander(f"Validation report: {'usable' if report.usable else 'NOT usabl
         for file, roles in report.column_roles.items()))
 
 tab_collar, tab_survey, tab_assay = st.tabs(["Collars", "Survey", "Assays (with sample positions)"])
-tab_collar.dataframe(db.collar, hide_index=True, width="stretch")
+leading = [c for c in ("hole_id", "x", "y", "z", "depth", "azimuth", "dip") if c in db.collar]
+tab_collar.dataframe(db.collar[leading + [c for c in db.collar if c not in leading]], hide_index=True,
+                     width="stretch")
 tab_survey.dataframe(db.survey, hide_index=True, width="stretch")
 tab_assay.dataframe(samples.drop(columns=[c for c in samples if c.endswith("_bdl")]), hide_index=True,
                     width="stretch")

@@ -29,10 +29,21 @@ ranking = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy
 
 with right:
     st.subheader(f"{len(ranking)} target zones")
-    st.dataframe(ranking.round({"tonnes": 0, "mean_treo_ppm": 0, "contained_treo_t": 0, "mean_probability": 2,
-                                "mean_log_sd": 2, "distance_to_data_m": 0, "target_x": 0, "target_y": 0,
-                                "target_z": 0, "score": 0}),
-                 hide_index=True, width="stretch")
+    whole = st.column_config.NumberColumn(format="localized", step=1)
+    st.dataframe(ranking, hide_index=True, width="stretch", column_config={
+        "rank": st.column_config.NumberColumn("rank", width="small"),
+        "cells": st.column_config.NumberColumn("cells", width="small"),
+        "tonnes": st.column_config.NumberColumn("tonnes", format="localized", step=1),
+        "mean_treo_ppm": st.column_config.NumberColumn("mean TREO (ppm)", format="localized", step=1),
+        "contained_treo_t": st.column_config.NumberColumn("contained TREO (t)", format="localized", step=1),
+        "mean_probability": st.column_config.NumberColumn("P(> cut-off)", format="%.2f"),
+        "mean_log_sd": st.column_config.NumberColumn("kriging sd (log)", format="%.2f"),
+        "distance_to_data_m": st.column_config.NumberColumn("to data (m)", format="%.0f"),
+        "target_x": st.column_config.NumberColumn("target E (m)", format="%.0f"),
+        "target_y": st.column_config.NumberColumn("target N (m)", format="%.0f"),
+        "target_z": st.column_config.NumberColumn("target RL (m)", format="%.0f"),
+        "score": whole,
+    })
     st.download_button("Download targets (CSV)", ranking.to_csv(index=False), "drill_targets.csv", "text/csv")
 st.caption("Score = contained TREO x mean probability. TREO kriged in log space (spherical variogram fitted to the "
            "samples), back-transformed with exp(m + s²/2); P(TREO > cut-off) treats log TREO as Gaussian with the "
@@ -50,7 +61,9 @@ plan.add_trace(go.Scatter(x=samples.groupby("hole_id")["x"].first(), y=samples.g
                           mode="markers", marker=dict(color="black", size=4), name="collars"))
 top = ranking.head(10)
 plan.add_trace(go.Scatter(x=top["target_x"], y=top["target_y"], mode="markers+text", text=top["rank"].astype(str),
-                          textposition="top center", marker=dict(symbol="x", size=12, color="blue"), name="targets"))
+                          textposition="top center", textfont=dict(size=15, color="#08306b"),
+                          marker=dict(symbol="x", size=13, color="#08519c"), name="targets"))
+plan.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=70))
 a.plotly_chart(plan, width="stretch")
 
 curve = grade_tonnage(estimate, np.linspace(0, 5 * cutoff, 26), density)
@@ -59,6 +72,6 @@ gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="to
 gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["mean_treo_ppm"], name="mean TREO (ppm)", yaxis="y2"))
 gt.update_layout(template="plotly_white", height=420, title="Grade-tonnage (estimated blocks)",
                  xaxis_title="TREO cut-off (ppm)", yaxis_title="Mt above cut-off",
-                 yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right"),
+                 yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right", showgrid=False),
                  margin=dict(l=10, r=10, t=40, b=10))
 b.plotly_chart(gt, width="stretch")

@@ -36,15 +36,17 @@ with left:
 
 with right:
     scree = go.Figure()
-    k = np.arange(1, len(pca.explained_variance_ratio) + 1)
-    scree.add_trace(go.Bar(x=k, y=pca.explained_variance_ratio, name="explained variance"))
-    scree.add_trace(go.Scatter(x=k, y=pca.cumulative_variance, mode="lines+markers", name="cumulative"))
+    shown = min(len(pca.explained_variance_ratio), 15)
+    k = np.arange(1, shown + 1)
+    scree.add_trace(go.Bar(x=k, y=pca.explained_variance_ratio[:shown], name="explained variance"))
+    scree.add_trace(go.Scatter(x=k, y=pca.cumulative_variance[:shown], mode="lines+markers", name="cumulative"))
     if pca.cv_log_likelihood is not None:
         ll = np.asarray(pca.cv_log_likelihood)
         scree.add_trace(go.Scatter(x=np.arange(1, len(ll) + 1), y=(ll - ll.min()) / max(np.ptp(ll), 1e-12),
                                    mode="lines", name="CV log-likelihood (scaled)", line=dict(dash="dot")))
-    scree.update_layout(template="plotly_white", height=340, title="Scree plot", xaxis_title="component",
-                        yaxis_title="fraction of variance", margin=dict(l=10, r=10, t=40, b=10))
+    scree.update_layout(template="plotly_white", height=340, title="Scree plot (first 15 components)",
+                        xaxis_title="component", yaxis_title="fraction of variance (log)", yaxis_type="log",
+                        margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(scree, width="stretch")
 
 loadings = go.Figure()
@@ -53,7 +55,7 @@ for i in range(pca.n_components):
                                   marker=dict(size=4)))
 for low, high in WATER_VAPOUR_WINDOWS_NM:
     loadings.add_vrect(x0=low, x1=min(high, 2500), fillcolor="grey", opacity=0.15, line_width=0)
-for centre, label in [(580, "Nd"), (740, "Nd"), (800, "Nd"), (900, "Fe3+"), (2205, "Al-OH")]:
+for centre, label in [(580, "Nd"), (740, ""), (800, "Nd"), (900, "Fe3+"), (2205, "Al-OH")]:
     loadings.add_vline(x=centre, line_dash="dot", line_color="grey", annotation_text=label)
 loadings.update_layout(template="plotly_white", height=380, title="Loadings per wavelength (grey: removed bands)",
                        xaxis_title="wavelength (nm)", yaxis_title="loading", margin=dict(l=10, r=10, t=40, b=10))
@@ -62,5 +64,6 @@ st.plotly_chart(loadings, width="stretch")
 xs, ys = cube.pixel_centres()
 shown = st.columns(min(pca.n_components, 3))
 for i, column in enumerate(shown):
-    column.plotly_chart(heatmap(xs, ys, pca.scores[:, :, i], f"PC{i + 1} scores", f"PC{i + 1}", "RdBu"),
+    column.plotly_chart(heatmap(xs, ys, pca.scores[:, :, i], f"PC{i + 1} scores", f"PC{i + 1}", "RdBu",
+                                diverging=True),
                         width="stretch")

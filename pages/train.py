@@ -96,7 +96,7 @@ st.subheader("Scores on held-out holes (95 % intervals: bootstrap over holes)")
 treo = scores.loc[scores["target"] == "TREO"]
 cols = st.columns(len(treo))
 for column, row in zip(cols, treo.itertuples()):
-    column.metric(f"{row.model}: TREO grade-class accuracy", f"{100 * row.class_accuracy:.0f} %",
+    column.metric(f"{row.model}: TREO class accuracy", f"{100 * row.class_accuracy:.0f} %",
                   help=f"95 % CI {100 * row.class_accuracy_lo:.0f}-{100 * row.class_accuracy_hi:.0f} %")
 per_element = scores.loc[scores["target"] != "TREO"].copy()
 per_element["element"] = per_element["target"].str.removeprefix("log_")

@@ -50,7 +50,7 @@ with left:
                      d1.slider("Tolerance (°)", 5.0, 90.0, 22.5, step=2.5), d2.slider("Bandwidth (m)", 10.0, 2000.0, 200.0))
     n_lags = st.slider("Lags", 5, 40, 15)
     extent = float(np.ptp(samples[["x", "y", "z"]].to_numpy(), axis=0).max())
-    max_lag = st.slider("Maximum lag (m)", 10.0, extent, min(extent / 2, 1000.0) if mode != "down-hole" else
+    max_lag = st.slider("Maximum lag (m)", 10.0, extent, float(round(min(extent / 2, 1000.0), -1)) if mode != "down-hole" else
                         min(extent / 4, 100.0), step=5.0)
 
 
@@ -156,5 +156,5 @@ xs, ys, estimate, sd = _slice(FOLDER, element, transform, settings, level)
 a, b = st.columns(2)
 label = f"{transform} {element}"
 a.plotly_chart(heatmap(xs, ys, estimate, f"Ordinary kriging of {label} at {level:.0f} m", label), width="stretch")
-b.plotly_chart(heatmap(xs, ys, sd, "Kriging standard deviation", "sd", "Magma"), width="stretch")
+b.plotly_chart(heatmap(xs, ys, sd, "Kriging standard deviation", "sd", "Plasma"), width="stretch")
 st.caption("24 samples, at most 6 per hole, within twice the major range; cells beyond it are left blank.")

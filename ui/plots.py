@@ -23,14 +23,15 @@ def plan_map(x: np.ndarray, y: np.ndarray, values: np.ndarray, traces: pd.DataFr
     for _, hole in traces.groupby("hole_id", sort=False):
         xs += hole["x"].tolist() + [None]
         ys += hole["y"].tolist() + [None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="white", width=2), name="hole traces",
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#f0f0f0", width=2), name="hole traces",
                              hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=collars["x"], y=collars["y"], mode="markers", text=collars["hole_id"],
                              marker=dict(color="crimson", size=7, line=dict(color="white", width=1)), name="collars",
                              hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(**_LAYOUT, height=560, xaxis_title="East (m)", yaxis_title="North (m)",
-                      legend=dict(orientation="h", y=1.02))
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    fig.update_layout(**_LAYOUT, height=600, xaxis_title="East (m)", yaxis_title="North (m)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(90,90,90,0.35)"))
+    fig.update_xaxes(tickformat="d")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, tickformat="d")
     return fig
 
 
@@ -42,7 +43,8 @@ def strip_logs(hole: pd.DataFrame, columns: list[tuple[str, str]], lithology: pd
     for i, (column, title) in enumerate(columns, start=1):
         fig.add_trace(go.Scatter(x=hole[column], y=depth, mode="lines", name=title, line=dict(shape="hvh")),
                       row=1, col=i)
-        fig.update_xaxes(title_text=title, row=1, col=i, type="log" if "ppm" in title else "linear")
+        fig.update_xaxes(title_text=title, row=1, col=i, type="log" if "ppm" in title else "linear",
+                         dtick=1 if "ppm" in title else None)
     if lithology is not None:
         colours = ["#8c564b", "#7f7f7f", "#d62728", "#bcbd22", "#17becf", "#9467bd"]
         palette: dict[str, str] = {}
@@ -78,6 +80,7 @@ def spider_plot(normalised: pd.DataFrame, depths: pd.Series, treo: pd.Series, re
     if background is not None:
         fig.add_trace(go.Scatter(x=order, y=background[order], mode="lines+markers", name="median background BIF",
                                  line=dict(color="black", width=3)))
+    fig.update_yaxes(dtick=1)
     fig.update_layout(**_LAYOUT, height=460, yaxis_type="log", yaxis_title=f"sample / {reference}",
                       xaxis_title="element", legend=dict(orientation="h", y=1.05))
     return fig
@@ -118,9 +121,12 @@ def loss_curves(history: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def heatmap(x: np.ndarray, y: np.ndarray, z: np.ndarray, title: str, colorbar: str, colorscale: str = "Viridis") -> go.Figure:
-    """A plan-view map of a 2D array (ny, nx)."""
-    fig = go.Figure(go.Heatmap(x=x, y=y, z=z, colorscale=colorscale, colorbar=dict(title=colorbar)))
-    fig.update_layout(**_LAYOUT, height=420, title=title, xaxis_title="East (m)", yaxis_title="North (m)")
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+def heatmap(x: np.ndarray, y: np.ndarray, z: np.ndarray, title: str, colorbar: str, colorscale: str = "Viridis",
+            diverging: bool = False) -> go.Figure:
+    """A plan-view map of a 2D array (ny, nx); ``diverging`` centres the colours on 0."""
+    fig = go.Figure(go.Heatmap(x=x, y=y, z=z, colorscale=colorscale, colorbar=dict(title=colorbar),
+                               zmid=0 if diverging else None))
+    fig.update_layout(**_LAYOUT, height=440, title=title, xaxis_title="East (m)", yaxis_title="North (m)")
+    fig.update_xaxes(tickformat="d", range=[float(np.min(x)), float(np.max(x))])
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, tickformat="d", range=[float(np.min(y)), float(np.max(y))])
     return fig
