@@ -34,8 +34,8 @@ python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if (( with_tests )); then
-  .venv/bin/python -m pip install -q -r requirements-test.txt
+  .venv/bin/python -m pip install -q -r requirements-test.txt -c constraints.txt
 else
-  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q -r requirements.txt -c constraints.txt
 fi
 echo "AFG environment ready in .venv"

@@ -180,9 +180,9 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     assert {"LSTM", "FNN", "Kriging"} <= set(scores["model"])
     treo = scores.loc[scores["target"] == "TREO"]
     assert {"LSTM", "FNN", "Kriging"} <= set(treo["model"])
-    accuracy = {k: v for k, v in metrics(at).items() if "grade-class accuracy" in k}
-    assert {"LSTM: TREO grade-class accuracy", "FNN: TREO grade-class accuracy",
-            "Kriging: TREO grade-class accuracy"} <= set(accuracy)
+    accuracy = {k: v for k, v in metrics(at).items() if "TREO class accuracy" in k}
+    assert {"LSTM: TREO class accuracy", "FNN: TREO class accuracy",
+            "Kriging: TREO class accuracy"} <= set(accuracy)
     for value in accuracy.values():
         assert 0 <= float(value.rstrip(" %")) <= 100
 
