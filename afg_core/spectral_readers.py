@@ -159,3 +159,44 @@ def read_cube_geotiff(path: Path) -> HyperspectralCube:
     wavelengths = _to_nm(wavelengths, tags.get("wavelength_units", ""), file)
     reflectance = _unscale(np.moveaxis(data, 0, -1))
     return _cube(reflectance, wavelengths, transform.c, transform.f, transform.a, file)
+
+
+def read_sed(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """Read a Spectral Evolution field spectrum (``.sed``, e.g. PSR-3500).
+
+    The header (``Key: value`` lines) ends at ``Data:``; a tab-separated table follows
+    with a wavelength column and a reflectance column in percent.
+
+    Returns
+    -------
+    wavelengths_nm : (n,) float
+        Strictly increasing; readings at a wavelength repeated at a detector join are averaged.
+    reflectance : (n,) float, 0-1
+    header : dict
+        Header fields as text (e.g. ``Latitude``, ``Longitude``, ``Instrument``).
+
+    Raises
+    ------
+    InputError
+        When the ``Data:`` marker or a reflectance column is missing.
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="latin-1").splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Data:")
+    except StopIteration:
+        raise InputError("no 'Data:' line: not a Spectral Evolution .sed file", file=path.name,
+                         fix="export the spectrum as .sed from the instrument software") from None
+    header = dict(line.split(":", 1) for line in lines[:start] if ":" in line)
+    header = {key.strip(): value.strip() for key, value in header.items()}
+    columns = [c.strip() for c in lines[start + 1].split("\t")]
+    reflect = [i for i, c in enumerate(columns) if c.lower().startswith("reflect")]
+    if not reflect:
+        raise InputError(f"no reflectance column among {columns}", file=path.name, row=start + 2,
+                         fix="export reflectance (Measurement: REFLECTANCE)")
+    table = np.loadtxt(lines[start + 2:], delimiter="\t", usecols=(0, reflect[0]), ndmin=2)
+    scale = 100.0 if "%" in columns[reflect[0]] else 1.0
+    # Detector joins can repeat a wavelength: the readings there are averaged, so wavelengths increase.
+    wavelengths, index = np.unique(table[:, 0], return_inverse=True)
+    reflectance = np.bincount(index, weights=table[:, 1]) / np.bincount(index) / scale
+    return wavelengths, reflectance, header

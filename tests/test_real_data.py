@@ -19,10 +19,12 @@ from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
 from afg_core.__main__ import main
 from afg_core.drillholes import read_collar
+from afg_core.errors import InputError
 from afg_core.geochem import OXIDES
 from afg_core.grid_readers import read_xyz_grid
 from afg_core.project import load_project
 from afg_core.spectral import pca_of_spectra, read_point_spectra_csv
+from afg_core.spectral_readers import read_sed
 from afg_core.validation import ValidationReport
 from test_spectral import _usgs_library
 
@@ -204,3 +206,24 @@ def test_hylite_and_usgs_spectra_pca_separates_iron_oxides() -> None:
     assert not predicted[len(usgs):].any()
     ferric = np.array([bool(re.match(r"^(Nano)?[Hh]ematite|^Goethite", n)) for n in names])
     assert predicted[: len(usgs)][ferric].mean() >= 0.75  # observed 11 of 14 hematites and goethites
+
+
+def test_hylite_field_spectra_read_from_sed_files() -> None:
+    files = sorted((DATA / "hylite-rock-spectra" / "sedLib").glob("*.sed"))
+    assert len(files) == 2
+    for file in files:
+        wavelengths, reflectance, header = read_sed(file)
+        # 1024 channels; the detector join at ~993 nm repeats one wavelength, merged on reading.
+        assert len(wavelengths) == int(header["Channels"]) - 1 == 1023
+        assert 340 < wavelengths[0] < 360 and 2490 < wavelengths[-1] < 2510
+        assert np.all(np.diff(wavelengths) > 0)
+        # Percent converted to a 0-1 fraction: a rock reflects a few to a few tens of percent.
+        assert 0.0 < np.median(reflectance) < 1.0
+        assert float(header["Latitude"]) == pytest.approx(46.32, abs=0.01)
+
+
+def test_sed_without_data_marker_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.sed"
+    bad.write_text("Comment: \nVersion: 2.0\n")
+    with pytest.raises(InputError, match="broken.sed.*Data:"):
+        read_sed(bad)
