@@ -11,7 +11,7 @@ from afg_core.features import ppm_from_log, sample_features
 from afg_core.learning import (TrainingConfig, predict_fnn, predict_kriging, predict_lstm, prepare_experiment,
                                save_model, score_models, train_fnn, train_lstm)
 from ui.plots import loss_curves
-from ui.state import current_project, current_project_dir, project_pca
+from ui.state import current_project, project_key, project_pca
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -21,11 +21,11 @@ pca = project_pca(3)
 
 
 @st.cache_resource(show_spinner="Building the feature table...", max_entries=4)
-def _features(folder: str, has_pca: bool):
+def _features(key: str, has_pca: bool):
     return sample_features(project, pca if has_pca else None)
 
 
-table, features = _features(current_project_dir(), pca is not None)
+table, features = _features(project_key(), pca is not None)
 targets = [f"log_{e}" for e in project.settings.target_elements if f"log_{e}" in table]
 if not targets:
     st.warning("None of the project's target elements is in the assays.")
@@ -56,7 +56,7 @@ with st.expander("Features and targets"):
     st.caption("Split by drill hole. Normalisation statistics come from training holes only; the kriging "
                "baseline krige from training and validation holes only.")
 
-key = (current_project_dir(), repr(config))
+key = (project_key(), repr(config))
 results = st.session_state.setdefault("training_results", {})
 
 train_clicked = st.button("Train LSTM and baselines", type="primary")

@@ -9,7 +9,7 @@ from afg_core.search import SearchNeighbourhood
 from afg_core.variography import (VariogramModel, downhole_variogram, experimental_variogram, fit_variogram,
                                   transform_values, variogram_map)
 from ui.plots import heatmap, variogram_figure, variogram_map_figure
-from ui.state import current_project, current_project_dir
+from ui.state import current_project, project_key
 
 st.title("Variogram")
 project = current_project()
@@ -20,7 +20,7 @@ if not elements:
     st.stop()
 # Every cached function below takes the project folder plus plain settings, so a rerun that
 # changes nothing is served from the cache; the samples themselves come from the cached project.
-FOLDER = current_project_dir()
+FOLDER = project_key()
 
 
 def _data(element: str, transform: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
 from afg_core.viz3d import LayerStyle, Scene, SceneExportError, block_volume, drillhole_traces, export_scene_html, scene_offset
-from ui.state import current_project, current_project_dir, treo_blocks
+from ui.state import current_project, project_key, treo_blocks
 from ui.view3d import show_scene_html
 
 st.title("3D Viewer")
@@ -25,7 +25,7 @@ with left:
 
 
 @st.cache_data(show_spinner="Exporting the 3D scene...", max_entries=16)
-def _scene_html(folder: str, colour_by: str, log_colour: bool, show_blocks: bool, cutoff: float) -> str:
+def _scene_html(key: str, colour_by: str, log_colour: bool, show_blocks: bool, cutoff: float) -> str:
     table = samples.copy()
     if colour_by == "TREO":
         table["TREO"] = total_rare_earth_oxides(table[ree])
@@ -49,7 +49,7 @@ def _scene_html(folder: str, colour_by: str, log_colour: bool, show_blocks: bool
 
 with right:
     try:
-        html = _scene_html(current_project_dir(), colour_by, log_colour, show_blocks, cutoff)
+        html = _scene_html(project_key(), colour_by, log_colour, show_blocks, cutoff)
     except SceneExportError as exc:
         st.error(f"The 3D view could not be drawn: {exc}")
     else:

@@ -77,6 +77,16 @@ def current_project_dir() -> str:
     return st.session_state["project_dir"]
 
 
+def project_key() -> str:
+    """Cache key of the current project's content: folder and latest file time.
+
+    Pages key their cached computations by this, so editing a file of the project (e.g.
+    the column mapping written to project.toml) invalidates them.
+    """
+    folder = current_project_dir()
+    return f"{folder}@{_stamp(folder)}"
+
+
 def current_project() -> Project:
     """The loaded project; on bad input shows the error and falls back to the demo."""
     folder = current_project_dir()
