@@ -21,24 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras.*")
 TIMEOUT = 300  # s per script run: the first run generates/loads the demo, the 3D page exports a scene
 
 
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run pages through app.py's ``st.navigation``, as the server does once any session has called it.
-
-    AppTest resets Streamlit's class-wide "uses the pages/ directory" flag before every run, and a
-    ``pages/`` folder sits next to app.py, so without this every run would execute the page script on
-    its own (legacy multipage mode). ui.state switches such a run to st.navigation with a rerun, but the
-    rerun drops button clicks; a running server switches once for good, which this reproduces.
-    """
-    import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.pages_manager import PagesManager
-
-    class NavigationPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
+pytestmark = pytest.mark.usefixtures("navigation_mode")
 
 
 def open_page(page: str | None = None) -> AppTest:
