@@ -55,17 +55,37 @@ class BlockEstimate:
         return ndtr((self.log_estimate - np.log(cutoff_ppm)) / sd)
 
 
+#: Most cells of a targeting block model; larger extents get coarser cells (reported in ``block``).
+MAX_BLOCK_CELLS = 1_000_000
+
+
+def _cell_size_for(coords: np.ndarray, cell_size: tuple[float, float, float], max_cells: int) -> tuple[float, ...]:
+    """``cell_size`` (m), widened in x and y by a common factor until the model has at most ``max_cells``.
+
+    Regional data (e.g. a soil survey over 1,000 km) would otherwise ask for billions of cells.
+    """
+    size = np.asarray(cell_size, dtype=float)
+    span = np.ptp(coords, axis=0)
+    while True:
+        shape = np.ceil((span + 2 * np.array([size[0], size[1], 0.0])) / size) + 1
+        if np.prod(shape) <= max_cells:
+            return tuple(float(v) for v in size)
+        size[:2] *= max(1.25, float(np.sqrt(np.prod(shape) / max_cells)))
+
+
 def estimate_treo_blocks(
     samples: pd.DataFrame,
     cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0),
     neighbours: int = 24,
     max_per_hole: int = 8,
     max_distance: float = 150.0,
+    max_cells: int = MAX_BLOCK_CELLS,
 ) -> BlockEstimate:
     """Krige log TREO (ppm) of the samples onto a block model over their extent.
 
-    Cells farther than ``max_distance`` (m) from any sample are masked, not
-    extrapolated.
+    Cells farther than ``max_distance`` (m), or than one and a half cell widths when cells
+    had to be widened to stay within ``max_cells``, from any sample are masked, not
+    extrapolated. The cell size used is ``result.block.cell_size``.
     """
     elements = [e for e in REE_TARGETS if e in samples]
     treo = total_rare_earth_oxides(samples[elements]).to_numpy()
@@ -74,8 +94,9 @@ def estimate_treo_blocks(
     coords, values, holes = coords[use], log_grade(treo[use]), samples["hole_id"].to_numpy()[use]
     extent = np.ptp(coords, axis=0).max()
     model = fit_variogram(experimental_variogram(coords, values, n_lags=15, max_lag=extent / 3), kind="spherical")
-    block = mask_far_cells(block_model_from_extent(coords, cell_size, padding=(cell_size[0], cell_size[1], 0.0)),
-                           coords, max_distance)
+    size = _cell_size_for(coords, cell_size, max_cells)
+    reach = max(max_distance, 1.5 * max(size[0], size[1]))
+    block = mask_far_cells(block_model_from_extent(coords, size, padding=(size[0], size[1], 0.0)), coords, reach)
     estimate = np.full(block.n_cells, np.nan)
     variance = np.full(block.n_cells, np.nan)
     active = block.flat_mask()

@@ -63,7 +63,7 @@ def scene_offset(coords: np.ndarray) -> tuple[float, float, float]:
 
 
 def drillhole_traces(samples: pd.DataFrame, column: str, offset: tuple[float, float, float], log10: bool = False):
-    """Polylines through sample midpoints, one per hole, coloured by ``column``.
+    """Polylines through sample midpoints, one per hole, coloured by ``column`` (points for one-sample holes).
 
     Parameters
     ----------
@@ -85,8 +85,14 @@ def drillhole_traces(samples: pd.DataFrame, column: str, offset: tuple[float, fl
         values = np.log10(np.clip(values, 1e-6, None))
     counts = ordered.groupby("hole_id", sort=False).size().to_numpy()
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    lines = np.concatenate([np.concatenate([[n], np.arange(s, s + n)]) for s, n in zip(starts, counts) if n > 1])
-    mesh = pv.PolyData(points, lines=lines)
+    # Holes with one sample (e.g. surface samples) are drawn as points, the others as lines.
+    lines = [np.concatenate([[n], np.arange(s, s + n)]) for s, n in zip(starts, counts) if n > 1]
+    singles = starts[counts == 1]
+    mesh = pv.PolyData(points)
+    if lines:
+        mesh.lines = np.concatenate(lines)
+    if len(singles):
+        mesh.verts = np.column_stack([np.ones_like(singles), singles]).ravel()
     mesh.point_data[column] = values
     return mesh
 

@@ -25,6 +25,9 @@ with left:
     density = st.number_input("Dry bulk density (t/m³)", 2.0, 5.0, 3.3, step=0.1)
 
 estimate = treo_blocks((cell, cell, 10.0))
+if estimate.block.cell_size[0] > cell:
+    st.info(f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
+            "the model under a million cells.")
 ranking = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy(), min_probability, density)
 
 with right:

@@ -151,7 +151,10 @@ cols[2].metric("CV R²", f"{r2:.3f}")
 
 st.subheader("Kriged slice preview")
 z = samples["z"]
-level = st.slider("Elevation (m)", float(z.min()), float(z.max()), float(z.median()), step=10.0)
+if z.max() - z.min() >= 10.0:
+    level = st.slider("Elevation (m)", float(z.min()), float(z.max()), float(z.median()), step=10.0)
+else:  # surface samples (one elevation): the slice is the map
+    level = float(z.median())
 xs, ys, estimate, sd = _slice(FOLDER, element, transform, settings, level)
 a, b = st.columns(2)
 label = f"{transform} {element}"

@@ -64,3 +64,34 @@ def test_data_page_opens_the_set(tmp_path: Path, name: str) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Drill holes"].replace(",", "")) > 0
     assert len(at.get("plotly_chart")) >= 1
+
+
+@pytest.mark.usefixtures("navigation_mode")
+@pytest.mark.parametrize("name", ["forrestania", "baltic-top"])
+def test_variogram_page_tunes_a_real_set(tmp_path: Path, name: str) -> None:
+    folder = _project(tmp_path, name)
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["project_dir"] = str(folder)
+    at.switch_page("pages/variogram.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["CV RMSE"]) > 0
+    assert len(at.get("plotly_chart")) >= 3
+
+
+@pytest.mark.usefixtures("navigation_mode")
+@pytest.mark.parametrize("page", ["pages/viewer_3d.py", "pages/drill_targets.py", "pages/train.py",
+                                  "pages/spectral_pca.py"])
+@pytest.mark.parametrize("name", ["forrestania", "yilgarn"])
+def test_other_pages_open_a_real_set(tmp_path: Path, name: str, page: str) -> None:
+    # Drill holes (Forrestania) and a regional surface survey of 7,742 sites (Yilgarn), whose extent
+    # once asked the targeting block model for billions of cells.
+    folder = _project(tmp_path, name)
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["project_dir"] = str(folder)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
