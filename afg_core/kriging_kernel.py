@@ -5,8 +5,9 @@ chunk (and a Dask backend could map them over blocks). Coordinates are already c
 and anisotropy-scaled (metres along the major axis); the variogram arrives as the
 arrays of :meth:`afg_core.variography.VariogramModel.kernel_parameters`.
 
-Each target builds its own ``k x k`` system from its neighbour indices and solves it in
-place: bounded models by Cholesky factorisation of the covariance matrix (about half the
+Each target builds its own ``k x k`` system from its neighbour indices (copying the
+covariances of neighbour pairs it shares with the previous target, as adjacent cells
+mostly do) and solves it in place: bounded models by Cholesky factorisation of the covariance matrix (about half the
 flops of an LU), unbounded ones (linear, power) by LU with partial pivoting of PyKrige's
 semivariance system. Targets are split into contiguous blocks run in parallel threads,
 each with its own small work arrays, so nothing of size ``targets x k x k`` is ever
@@ -232,6 +233,7 @@ def krige_local(coords, values, targets, idx, nugget, codes, sills, ranges, mean
     for s in range(sills.shape[0]):
         sill += sills[s]
     n_blocks = max(1, min(c, n_blocks))
+    n = coords.shape[0]
     for block in nb.prange(n_blocks):
         a = np.empty((k + 1, k + 1))
         x1 = np.empty(k + 1)
@@ -239,7 +241,16 @@ def krige_local(coords, values, targets, idx, nugget, codes, sills, ranges, mean
         c0 = np.empty(k)
         row = np.empty(k)
         scratch = np.empty(k)
+        missing = np.empty(k, dtype=np.int64)
         pts = np.empty((k, d))
+        # Covariances among the previous target's neighbours: consecutive targets (adjacent
+        # cells) share most neighbours, so most entries of the new matrix are copied, not
+        # recomputed. ``slot[j]`` is sample j's row in that matrix, or -1.
+        cov = np.empty((k, k))
+        new_cov = np.empty((k, k))
+        slot = np.full(n, -1, dtype=np.int64)
+        previous = np.empty(k, dtype=np.int64)
+        previous_m = 0
         for t in range(block * c // n_blocks, (block + 1) * c // n_blocks):
             m = 0
             while m < k and idx[t, m] >= 0:
@@ -253,25 +264,44 @@ def krige_local(coords, values, targets, idx, nugget, codes, sills, ranges, mean
             if bounded:
                 # Covariance form: C = sill - gamma, SPD for a valid model and distinct points.
                 for i in range(m):
-                    # Row i of the lower triangle, then the target, as one vector of lags.
-                    for j in range(i):
-                        h2 = 0.0
-                        for q in range(d):
-                            diff = pts[i, q] - pts[j, q]
-                            h2 += diff * diff
-                        row[j] = math.sqrt(h2)
                     h2 = 0.0
                     for q in range(d):
                         diff = pts[i, q] - tgt[q]
                         h2 += diff * diff
-                    row[i] = math.sqrt(h2)
-                    _covariance_row(row, scratch, i + 1, nugget, codes, sills, ranges, sill)
+                    c0[i] = math.sqrt(h2)
+                _covariance_row(c0, scratch, m, nugget, codes, sills, ranges, sill)
+                for i in range(m):
+                    si = slot[idx[t, i]]
+                    count = 0
                     for j in range(i):
-                        a[i, j] = row[j]
+                        sj = slot[idx[t, j]]
+                        if si >= 0 and sj >= 0:
+                            new_cov[i, j] = cov[si, sj]
+                        else:
+                            h2 = 0.0
+                            for q in range(d):
+                                diff = pts[i, q] - pts[j, q]
+                                h2 += diff * diff
+                            row[count] = math.sqrt(h2)
+                            missing[count] = j
+                            count += 1
+                    if count > 0:
+                        _covariance_row(row, scratch, count, nugget, codes, sills, ranges, sill)
+                        for p in range(count):
+                            new_cov[i, missing[p]] = row[p]
+                    for j in range(i):
+                        new_cov[j, i] = new_cov[i, j]
+                        a[i, j] = new_cov[i, j]
                     a[i, i] = sill
-                    c0[i] = row[i]
                     x1[i] = c0[i]
                     x2[i] = 1.0
+                for i in range(previous_m):
+                    slot[previous[i]] = -1
+                for i in range(m):
+                    slot[idx[t, i]] = i
+                    previous[i] = idx[t, i]
+                previous_m = m
+                cov, new_cov = new_cov, cov
                 solved = _cholesky(a, m)
             if solved:
                 _cholesky_solve(a, m, x1)

@@ -437,3 +437,17 @@ def test_forrestania_drill_holes_krige_end_to_end() -> None:
     assert values.min() - 1e-9 <= np.nanmin(kriged.estimate) and np.nanmax(kriged.estimate) <= values.max() + 1e-9
     scores = cross_validate_by_hole(coords, values, holes, model, neighbours=24)
     assert np.isfinite(scores.rmse) and scores.rmse < values.std() * 1.5
+
+
+def test_covariances_reused_between_consecutive_targets_change_nothing() -> None:
+    # Adjacent cells share most neighbours and the kernel copies their covariances from the
+    # previous target's matrix: kriging the cells together must equal kriging each alone.
+    coords, values, holes = _drillholes(n_holes=12, per_hole=15)
+    block = BlockModel(origin=(150.0, 150.0, -40.0), cell_size=(10.0, 10.0, 5.0), shape=(6, 6, 8))
+    targets = block.cell_centres()
+    model = VariogramModel(kind="spherical", nugget=0.1, sill=1.0, range=150.0)
+    together = ordinary_kriging(coords, values, targets, model, neighbours=16, hole_ids=holes)
+    alone = [ordinary_kriging(coords, values, target[None], model, neighbours=16, hole_ids=holes)
+             for target in targets[::7]]
+    np.testing.assert_allclose(together.estimate[::7], [r.estimate[0] for r in alone], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(together.variance[::7], [r.variance[0] for r in alone], rtol=1e-10, atol=1e-12)
