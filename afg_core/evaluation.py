@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .geochem import OXIDES, REE_TARGETS
-
 
 def _hole_sums(observed: np.ndarray, predicted: np.ndarray, holes: np.ndarray) -> dict[str, np.ndarray]:
     """Per-hole sufficient statistics, (n_holes, n_columns) each; NaN pairs skipped."""
@@ -74,12 +72,6 @@ def regression_scores(
         table[f"{name}_lo"] = np.nanpercentile(boot[name], 2.5, axis=0)
         table[f"{name}_hi"] = np.nanpercentile(boot[name], 97.5, axis=0)
     return pd.DataFrame(table, index=observed.columns)
-
-
-def treo_ppm(ree_ppm: pd.DataFrame) -> pd.Series:
-    """TREO (ppm, Y2O3 included) from element ppm columns named by symbol."""
-    present = [e for e in ree_ppm.columns if e in REE_TARGETS]
-    return (ree_ppm[present] * pd.Series({e: OXIDES[e][1] for e in present})).sum(axis=1, min_count=1)
 
 
 def grade_class_accuracy(

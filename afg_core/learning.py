@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .estimation import ordinary_kriging
-from .evaluation import grade_class_accuracy, regression_scores, treo_ppm
+from .evaluation import grade_class_accuracy, regression_scores
 from .features import Sequences, Standardiser, build_sequences, ppm_from_log, split_holes, unwindow
+from .geochem import total_rare_earth_oxides
 from .variography import experimental_variogram, fit_variogram
 
 
@@ -219,13 +220,13 @@ def score_models(experiment: Experiment, predictions: dict[str, pd.DataFrame], c
     holes = experiment.table.loc[test, "hole_id"]
     observed = experiment.table.loc[test, experiment.targets]
     elements = [t.removeprefix("log_") for t in experiment.targets]
-    observed_treo = treo_ppm(pd.DataFrame(ppm_from_log(observed.to_numpy()), columns=elements))
+    observed_treo = total_rare_earth_oxides(pd.DataFrame(ppm_from_log(observed.to_numpy()), columns=elements))
     complete = observed.notna().all(axis=1).to_numpy()
     observed_treo[~complete] = np.nan
     parts = []
     for name, predicted in predictions.items():
         scores = regression_scores(observed, predicted.loc[observed.index], holes, n_boot)
-        predicted_treo = treo_ppm(pd.DataFrame(ppm_from_log(predicted.loc[observed.index].to_numpy()), columns=elements))
+        predicted_treo = total_rare_earth_oxides(pd.DataFrame(ppm_from_log(predicted.loc[observed.index].to_numpy()), columns=elements))
         treo_scores = regression_scores(pd.DataFrame({"TREO": observed_treo.to_numpy()}),
                                         pd.DataFrame({"TREO": predicted_treo.to_numpy()}), holes.reset_index(drop=True), n_boot)
         accuracy = grade_class_accuracy(observed_treo.to_numpy(), predicted_treo.to_numpy(), holes.to_numpy(), cutoff_treo)

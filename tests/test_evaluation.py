@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from afg_core.evaluation import grade_class_accuracy, regression_scores, treo_ppm
+from afg_core.evaluation import grade_class_accuracy, regression_scores
+from afg_core.geochem import total_rare_earth_oxides
 
 
 def _held_out(n_holes: int = 20, per_hole: int = 12, noise: float = 0.3, seed: int = 0):
@@ -93,9 +94,9 @@ def test_grade_class_accuracy_ignores_missing_and_is_1_for_perfect_predictions()
     assert grade_class_accuracy(observed, predicted, holes, 1000.0, n_boot=50) == (1.0, 1.0, 1.0)
 
 
-def test_treo_ppm_sums_ree_oxides_only() -> None:
+def test_treo_sums_ree_oxides_only() -> None:
     # Fe (an oxide-forming major, wt%) must not count towards TREO.
     table = pd.DataFrame({"La": [100.0, np.nan], "Y": [10.0, np.nan], "Fe": [30.0, 30.0], "Si": [20.0, 20.0]})
-    treo = treo_ppm(table)
+    treo = total_rare_earth_oxides(table)
     assert treo.iloc[0] == pytest.approx(100 * 1.1728 + 10 * 1.2699)
     assert np.isnan(treo.iloc[1])
