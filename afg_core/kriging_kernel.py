@@ -507,21 +507,30 @@ def select_in_tiles(
                         if h2 <= r * r:
                             cand[count] = j
                             count += 1
+        # Candidate coordinates side by side, axis by axis, so distances vectorise.
+        local = np.empty((d, count))
+        for p in range(count):
+            for q in range(d):
+                local[q, p] = coords[cand[p], q]
         dist = np.empty(count)
-        # Members run in grid order, so consecutive targets rank the candidates almost
-        # alike: insertion sort from the previous order costs little more than a pass.
+        # Members run along a serpentine path (see afg_core.search), so consecutive
+        # targets rank the candidates almost alike: insertion sort from the previous
+        # order costs little more than a pass.
         perm = np.arange(count)
         per_hole = np.zeros(max(n_holes, 1), dtype=np.int64)
         out = np.empty(k, dtype=np.int64)
         for pos in range(tile_start[tile], tile_start[tile + 1]):
             t = members[pos]
             for p in range(count):
-                j = cand[p]
-                h2 = 0.0
-                for q in range(d):
-                    diff = coords[j, q] - targets[t, q]
-                    h2 += diff * diff
-                dist[p] = h2 if h2 <= radius2 else np.inf
+                dist[p] = 0.0
+            for q in range(d):
+                x = targets[t, q]
+                for p in range(count):
+                    diff = local[q, p] - x
+                    dist[p] += diff * diff
+            for p in range(count):
+                if dist[p] > radius2:
+                    dist[p] = np.inf
             for p in range(1, count):
                 item = perm[p]
                 key = dist[item]

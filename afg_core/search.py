@@ -198,9 +198,10 @@ def _search_tiles(
     reach_k = tree.query(probe, k=k, distance_upper_bound=radius)[0].reshape(len(probe), k)[:, -1]
     reach_k = reach_k[np.isfinite(reach_k)]
     edge = max(float(np.median(reach_k)) if reach_k.size else radius, 1e-9) / 3.0
-    cells = np.floor((targets - targets.min(axis=0)) / edge).astype(np.int64)
+    position = (targets - targets.min(axis=0)) / edge
+    cells = np.floor(position).astype(np.int64)
     flat = np.ravel_multi_index(tuple(cells.T), tuple(cells.max(axis=0) + 1))
-    members = np.argsort(flat, kind="stable")
+    members = np.lexsort((_serpentine_rank(position - cells), flat))
     flat = flat[members]
     tile_start = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1], True])
     grouped = targets[members]
@@ -230,3 +231,20 @@ def _search_tiles(
         tile_start.astype(np.int64), members.astype(np.int64), targets, centres, reach, start, order,
         data.min(axis=0), size, shape, data, codes, int(codes.max()) + 1, cap or 0, k, radius,
     )
+
+
+def _serpentine_rank(fraction: NDArray[np.float64], bins: int = 16) -> NDArray[np.int64]:
+    """Rank of each target along a boustrophedon path through its tile.
+
+    ``fraction`` is each target's (c, d) position within its tile, in [0, 1). Walking
+    the tile back and forth (reversing the last axis on every other row, and so on)
+    keeps consecutive targets adjacent, so their candidates' distance order changes
+    little from one target to the next, which the insertion sort in
+    :func:`afg_core.kriging_kernel.select_in_tiles` turns into speed.
+    """
+    cells = np.minimum((fraction * bins).astype(np.int64), bins - 1)
+    rank = cells[:, 0]
+    for axis in range(1, cells.shape[1]):
+        column = cells[:, axis]
+        rank = rank * bins + np.where(rank % 2 == 1, bins - 1 - column, column)
+    return rank
