@@ -5,7 +5,10 @@ Run with ``streamlit run app.py``. Opens on the built-in synthetic demo project.
 
 import streamlit as st
 
-import afg_core  # noqa: F401  (sets the Keras and VTK defaults before anything loads them)
+from afg_core import configure_backends
+
+configure_backends()  # Keras on JAX, VTK off-screen: before any page loads them
+
 from ui.state import current_project
 
 # Emoji favicon: the browser draws it from a data: URI. A ":material/...:" favicon is fetched from
@@ -28,6 +31,8 @@ with st.sidebar:
     st.caption("REE grade prediction for banded iron formations")
     st.markdown(f"**Project:** {project.settings.name}")
     db = project.drillholes
-    st.caption(f"{len(db.collar)} holes · {len(db.assay):,} assay intervals · CRS {project.settings.crs or 'not set'}")
+    st.caption(
+        f"{len(db.collar)} holes · {len(db.assay):,} assay intervals · CRS {project.settings.crs or 'not set'}"
+    )
 
 navigation.run()

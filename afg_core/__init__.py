@@ -1,21 +1,64 @@
-"""AFG core: REE grade prediction for banded iron formations.
+"""AFG core: REE (and any element) grade prediction from drill holes, geophysics and spectra.
 
-All computation of the AFG dashboard lives here; nothing in this package imports
-Streamlit, so every function is usable from plain Python and from the command line
-(``python -m afg_core --help``).
+All computation of the AFG dashboard lives here, in layers that import only downwards::
 
-Importing the package fixes two process-wide defaults before any heavy library loads:
+    products/   drill targets, grade-tonnage, 3D scenes
+    learn/      features, hole splits, LSTM / FNN / kriging baseline, scores
+    geostat/    block models, variograms, search, kriging, flux gradients   spectral/  PCA of cubes
+    io/         projects, drill holes, columns, validation, grids, cubes
+    errors, geochem, transforms, metrics, runtime   (shared leaves)
 
-* ``KERAS_BACKEND=jax``: measured fastest for the LSTM on CPU here, and TensorFlow is
-  avoided because importing it made VTK's ``Render()`` segfault in the same process.
-  Set the variable yourself before importing afg_core to choose another backend.
-* ``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow``: VTK renders headless through EGL
-  without an X server.
+Nothing here imports Streamlit: every function is usable from plain Python and from the
+command line (``python -m afg_core --help``). Importing the package changes no
+environment variable; programs call :func:`configure_backends` first.
+
+Examples
+--------
+>>> import afg_core
+>>> sorted(afg_core.__all__)[:3]
+['BlockModel', 'DrillholeDatabase', 'InputError']
 """
 
-import os
+from afg_core.errors import InputError
+from afg_core.geostat import (
+    BlockModel,
+    SearchNeighbourhood,
+    VariogramModel,
+    auto_variogram,
+    block_gradient,
+    cross_validate_by_hole,
+    experimental_variogram,
+    fit_variogram,
+    krige_block_model,
+    ordinary_kriging,
+    simple_kriging,
+)
+from afg_core.io import DrillholeDatabase, Project, ProjectSettings, ValidationReport, load_project
+from afg_core.runtime import configure_backends
+from afg_core.spectral import SpectralPCA, spectral_pca
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
+__all__ = [
+    "BlockModel",
+    "DrillholeDatabase",
+    "InputError",
+    "Project",
+    "ProjectSettings",
+    "SearchNeighbourhood",
+    "SpectralPCA",
+    "ValidationReport",
+    "VariogramModel",
+    "__version__",
+    "auto_variogram",
+    "block_gradient",
+    "configure_backends",
+    "cross_validate_by_hole",
+    "experimental_variogram",
+    "fit_variogram",
+    "krige_block_model",
+    "load_project",
+    "ordinary_kriging",
+    "simple_kriging",
+    "spectral_pca",
+]

@@ -15,13 +15,40 @@ import pandas as pd
 
 #: The 14 measurable lanthanides (Pm has no stable isotope) in atomic-number order.
 LANTHANIDES: tuple[str, ...] = (
-    "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu",
+    "La",
+    "Ce",
+    "Pr",
+    "Nd",
+    "Sm",
+    "Eu",
+    "Gd",
+    "Tb",
+    "Dy",
+    "Ho",
+    "Er",
+    "Tm",
+    "Yb",
+    "Lu",
 )
 #: The 15 grades the models predict: the lanthanides plus Y (plotted between Dy and Ho).
 REE_TARGETS: tuple[str, ...] = LANTHANIDES + ("Y",)
 #: Order used on spider diagrams: Y sits beside Ho, its ionic-radius twin.
 SPIDER_ORDER: tuple[str, ...] = (
-    "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Y", "Ho", "Er", "Tm", "Yb", "Lu",
+    "La",
+    "Ce",
+    "Pr",
+    "Nd",
+    "Sm",
+    "Eu",
+    "Gd",
+    "Tb",
+    "Dy",
+    "Y",
+    "Ho",
+    "Er",
+    "Tm",
+    "Yb",
+    "Lu",
 )
 #: XRF major elements carried through the workflow, in wt%.
 MAJORS: tuple[str, ...] = ("Fe", "Si", "Al", "Ti")
@@ -29,15 +56,39 @@ MAJORS: tuple[str, ...] = ("Fe", "Si", "Al", "Ti")
 #: CI chondrite, ppm. McDonough, W.F. & Sun, S.-s. (1995) The composition of the
 #: Earth. Chemical Geology 120, 223-253, Table 1.
 CHONDRITE_MCDONOUGH_SUN_1995: dict[str, float] = {
-    "La": 0.237, "Ce": 0.613, "Pr": 0.0928, "Nd": 0.457, "Sm": 0.148, "Eu": 0.0563,
-    "Gd": 0.199, "Tb": 0.0361, "Dy": 0.246, "Ho": 0.0546, "Er": 0.160, "Tm": 0.0247,
-    "Yb": 0.161, "Lu": 0.0246, "Y": 1.57,
+    "La": 0.237,
+    "Ce": 0.613,
+    "Pr": 0.0928,
+    "Nd": 0.457,
+    "Sm": 0.148,
+    "Eu": 0.0563,
+    "Gd": 0.199,
+    "Tb": 0.0361,
+    "Dy": 0.246,
+    "Ho": 0.0546,
+    "Er": 0.160,
+    "Tm": 0.0247,
+    "Yb": 0.161,
+    "Lu": 0.0246,
+    "Y": 1.57,
 }
 #: Post-Archean Australian Shale, ppm. Taylor, S.R. & McLennan, S.M. (1985) The
 #: Continental Crust: its Composition and Evolution. Blackwell, Table 2.9.
 PAAS_TAYLOR_MCLENNAN_1985: dict[str, float] = {
-    "La": 38.2, "Ce": 79.6, "Pr": 8.83, "Nd": 33.9, "Sm": 5.55, "Eu": 1.08, "Gd": 4.66,
-    "Tb": 0.774, "Dy": 4.68, "Ho": 0.991, "Er": 2.85, "Tm": 0.405, "Yb": 2.82, "Lu": 0.433,
+    "La": 38.2,
+    "Ce": 79.6,
+    "Pr": 8.83,
+    "Nd": 33.9,
+    "Sm": 5.55,
+    "Eu": 1.08,
+    "Gd": 4.66,
+    "Tb": 0.774,
+    "Dy": 4.68,
+    "Ho": 0.991,
+    "Er": 2.85,
+    "Tm": 0.405,
+    "Yb": 2.82,
+    "Lu": 0.433,
     "Y": 27.0,
 }
 REFERENCES: dict[str, dict[str, float]] = {
@@ -47,12 +98,24 @@ REFERENCES: dict[str, dict[str, float]] = {
 
 #: Element -> (oxide formula, mass factor oxide/element) from IUPAC atomic weights.
 OXIDES: dict[str, tuple[str, float]] = {
-    "Fe": ("Fe2O3", 1.4297), "Si": ("SiO2", 2.1393), "Al": ("Al2O3", 1.8895),
-    "Ti": ("TiO2", 1.6685), "La": ("La2O3", 1.1728), "Ce": ("CeO2", 1.2284),
-    "Pr": ("Pr6O11", 1.2082), "Nd": ("Nd2O3", 1.1664), "Sm": ("Sm2O3", 1.1596),
-    "Eu": ("Eu2O3", 1.1579), "Gd": ("Gd2O3", 1.1526), "Tb": ("Tb4O7", 1.1762),
-    "Dy": ("Dy2O3", 1.1477), "Ho": ("Ho2O3", 1.1455), "Er": ("Er2O3", 1.1435),
-    "Tm": ("Tm2O3", 1.1421), "Yb": ("Yb2O3", 1.1387), "Lu": ("Lu2O3", 1.1371),
+    "Fe": ("Fe2O3", 1.4297),
+    "Si": ("SiO2", 2.1393),
+    "Al": ("Al2O3", 1.8895),
+    "Ti": ("TiO2", 1.6685),
+    "La": ("La2O3", 1.1728),
+    "Ce": ("CeO2", 1.2284),
+    "Pr": ("Pr6O11", 1.2082),
+    "Nd": ("Nd2O3", 1.1664),
+    "Sm": ("Sm2O3", 1.1596),
+    "Eu": ("Eu2O3", 1.1579),
+    "Gd": ("Gd2O3", 1.1526),
+    "Tb": ("Tb4O7", 1.1762),
+    "Dy": ("Dy2O3", 1.1477),
+    "Ho": ("Ho2O3", 1.1455),
+    "Er": ("Er2O3", 1.1435),
+    "Tm": ("Tm2O3", 1.1421),
+    "Yb": ("Yb2O3", 1.1387),
+    "Lu": ("Lu2O3", 1.1371),
     "Y": ("Y2O3", 1.2699),
 }
 _OXIDE_TO_ELEMENT = {oxide.lower(): (element, factor) for element, (oxide, factor) in OXIDES.items()}
@@ -61,8 +124,17 @@ _OXIDE_TO_ELEMENT = {oxide.lower(): (element, factor) for element, (oxide, facto
 INTERNAL_UNIT: dict[str, str] = {element: "pct" for element in MAJORS}
 
 _UNIT_ALIASES = {
-    "pct": "pct", "%": "pct", "percent": "pct", "wt%": "pct", "wtpct": "pct", "wt": "pct",
-    "ppm": "ppm", "gt": "ppm", "g/t": "ppm", "mg/kg": "ppm", "ppb": "ppb",
+    "pct": "pct",
+    "%": "pct",
+    "percent": "pct",
+    "wt%": "pct",
+    "wtpct": "pct",
+    "wt": "pct",
+    "ppm": "ppm",
+    "gt": "ppm",
+    "g/t": "ppm",
+    "mg/kg": "ppm",
+    "ppb": "ppb",
 }
 _TO_PPM = {"pct": 1e4, "ppm": 1.0, "ppb": 1e-3}
 _ELEMENT_COLUMN = re.compile(
@@ -73,9 +145,52 @@ _ELEMENT_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _KNOWN_ELEMENTS = set(OXIDES) | {
-    "Ag", "As", "Au", "Ba", "Be", "Bi", "Ca", "Cd", "Co", "Cr", "Cs", "Cu", "Ga", "Ge", "Hf",
-    "Hg", "In", "K", "Li", "Mg", "Mn", "Mo", "Na", "Nb", "Ni", "P", "Pb", "Pd", "Pt", "Rb",
-    "Re", "S", "Sb", "Sc", "Se", "Sn", "Sr", "Ta", "Te", "Th", "Tl", "U", "V", "W", "Zn", "Zr",
+    "Ag",
+    "As",
+    "Au",
+    "Ba",
+    "Be",
+    "Bi",
+    "Ca",
+    "Cd",
+    "Co",
+    "Cr",
+    "Cs",
+    "Cu",
+    "Ga",
+    "Ge",
+    "Hf",
+    "Hg",
+    "In",
+    "K",
+    "Li",
+    "Mg",
+    "Mn",
+    "Mo",
+    "Na",
+    "Nb",
+    "Ni",
+    "P",
+    "Pb",
+    "Pd",
+    "Pt",
+    "Rb",
+    "Re",
+    "S",
+    "Sb",
+    "Sc",
+    "Se",
+    "Sn",
+    "Sr",
+    "Ta",
+    "Te",
+    "Th",
+    "Tl",
+    "U",
+    "V",
+    "W",
+    "Zn",
+    "Zr",
 }
 
 
@@ -132,8 +247,9 @@ class LabValues(NamedTuple):
     above: np.ndarray
 
 
-def parse_lab_values(raw: pd.Series, substitute_fraction: float = 0.5,
-                     negative_is_below_detection: bool = True) -> LabValues:
+def parse_lab_values(
+    raw: pd.Series, substitute_fraction: float = 0.5, negative_is_below_detection: bool = True
+) -> LabValues:
     """Parse a laboratory result column with below-detection strings.
 
     Values such as ``<0.05`` become ``substitute_fraction * 0.05`` (half the detection

@@ -6,7 +6,6 @@ training epoch of the seed LSTM (2 x LSTM 128, Dense 64, Dense 32, 15 outputs) o
 4,000 sequences x 16 steps x 11 features, batch 64, with the configured Keras backend.
 """
 
-import os
 import sys
 import tempfile
 import time
@@ -14,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import afg_core  # noqa: E402,F401
-from afg_core.demo import generate_demo_project  # noqa: E402
-from afg_core.learning import TrainingConfig, build_lstm  # noqa: E402
+import afg_core  # noqa: F401
+from afg_core.demo.generator import generate_demo_project
+from afg_core.learn.training import TrainingConfig, build_lstm
 
 
 def main() -> None:

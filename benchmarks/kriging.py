@@ -26,14 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import numba
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-from afg_core.blockmodel import BlockModel  # noqa: E402
-from afg_core.estimation import krige_block_model, ordinary_kriging  # noqa: E402
-from afg_core.search import SearchNeighbourhood  # noqa: E402
-from afg_core.variography import VariogramModel, experimental_variogram, fit_variogram  # noqa: E402
+from afg_core.geostat.blockmodel import BlockModel
+from afg_core.geostat.estimation import krige_block_model, ordinary_kriging
+from afg_core.geostat.experimental import experimental_variogram
+from afg_core.geostat.fitting import fit_variogram
+from afg_core.geostat.search import SearchNeighbourhood
+from afg_core.geostat.variogram import VariogramModel
 
 MODEL = VariogramModel(kind="spherical", nugget=0.1, sill=1.0, range=300.0, range_vertical=100.0)
 
@@ -105,7 +107,11 @@ def bench_against_pykrige(skip: bool) -> None:
         with threadpool_limits(limits=threads):
             start = time.perf_counter()
             kriger = OrdinaryKriging3D(
-                coords[:, 0], coords[:, 1], coords[:, 2], values, variogram_model="spherical",
+                coords[:, 0],
+                coords[:, 1],
+                coords[:, 2],
+                values,
+                variogram_model="spherical",
                 variogram_parameters=[MODEL.total_sill, MODEL.range, MODEL.nugget],
                 anisotropy_scaling_z=MODEL.range / MODEL.range_vertical,
             )

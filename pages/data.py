@@ -6,10 +6,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from afg_core.columns import ColumnMappingError
 from afg_core.errors import InputError
 from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_oxides
-from afg_core.project import add_column_mapping, extract_project_zip, load_project
+from afg_core.io import ColumnMappingError, add_column_mapping, extract_project_zip, load_project
 from ui.plots import plan_map, spider_plot, strip_logs
 from ui.state import current_project, demo_project_dir
 
@@ -21,9 +20,14 @@ def open_folder(folder: Path) -> None:
     try:
         load_project(folder)
     except ColumnMappingError as exc:
-        st.session_state["pending_mapping"] = {"folder": str(folder), "file": exc.file, "role": exc.role,
-                                               "candidates": exc.candidates, "headers": exc.headers,
-                                               "message": str(exc)}
+        st.session_state["pending_mapping"] = {
+            "folder": str(folder),
+            "file": exc.file,
+            "role": exc.role,
+            "candidates": exc.candidates,
+            "headers": exc.headers,
+            "message": str(exc),
+        }
         st.rerun()
     except InputError as exc:
         st.error(f"Could not open the project: {exc}")
@@ -45,13 +49,17 @@ if pending:
             open_folder(Path(pending["folder"]))
 
 with st.expander("Open a project", expanded=False):
-    source = st.radio("Source", ["Built-in demo project", "Project folder as a zip", "Separate files"], horizontal=True)
+    source = st.radio(
+        "Source", ["Built-in demo project", "Project folder as a zip", "Separate files"], horizontal=True
+    )
     if source == "Built-in demo project":
         if st.button("Use the demo project"):
             st.session_state["project_dir"] = demo_project_dir()
             st.rerun()
     elif source == "Project folder as a zip":
-        upload = st.file_uploader("Zip of the project folder (collar.csv, survey.csv, assay.csv, ...)", type=["zip"])
+        upload = st.file_uploader(
+            "Zip of the project folder (collar.csv, survey.csv, assay.csv, ...)", type=["zip"]
+        )
         if upload is not None and st.button("Open the zip"):
             folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
             (folder / "upload.zip").write_bytes(upload.getvalue())
@@ -62,8 +70,12 @@ with st.expander("Open a project", expanded=False):
             else:
                 open_folder(project_dir)
     else:
-        files = st.file_uploader("collar.csv, assay.csv and optionally survey.csv, lithology.csv, project.toml "
-                                 "(or a flat samples.csv)", type=["csv", "toml"], accept_multiple_files=True)
+        files = st.file_uploader(
+            "collar.csv, assay.csv and optionally survey.csv, lithology.csv, project.toml "
+            "(or a flat samples.csv)",
+            type=["csv", "toml"],
+            accept_multiple_files=True,
+        )
         if files and st.button("Open the files"):
             folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
             for file in files:
@@ -86,21 +98,29 @@ cols[3].metric("Metres assayed", f"{metres:,.0f}")
 cols[4].metric("Elements", len(db.elements))
 
 report = project.report
-with st.expander(f"Validation report: {'usable' if report.usable else 'NOT usable'}, "
-                 f"{len(report.findings)} findings", expanded=not report.usable):
+with st.expander(
+    f"Validation report: {'usable' if report.usable else 'NOT usable'}, {len(report.findings)} findings",
+    expanded=not report.usable,
+):
     st.dataframe(report.accounting_frame(), hide_index=True, width="stretch")
     st.dataframe(report.to_frame(), hide_index=True, width="stretch")
-    st.caption("Columns read (role: header): " + "; ".join(
-        f"{file}: " + ", ".join(f"{role} = {header}" for role, header in roles.items())
-        for file, roles in report.column_roles.items()))
+    st.caption(
+        "Columns read (role: header): "
+        + "; ".join(
+            f"{file}: " + ", ".join(f"{role} = {header}" for role, header in roles.items())
+            for file, roles in report.column_roles.items()
+        )
+    )
 
 tab_collar, tab_survey, tab_assay = st.tabs(["Collars", "Survey", "Assays (with sample positions)"])
 leading = [c for c in ("hole_id", "x", "y", "z", "depth", "azimuth", "dip") if c in db.collar]
-tab_collar.dataframe(db.collar[leading + [c for c in db.collar if c not in leading]], hide_index=True,
-                     width="stretch")
+tab_collar.dataframe(
+    db.collar[leading + [c for c in db.collar if c not in leading]], hide_index=True, width="stretch"
+)
 tab_survey.dataframe(db.survey, hide_index=True, width="stretch")
-tab_assay.dataframe(samples.drop(columns=[c for c in samples if c.endswith("_bdl")]), hide_index=True,
-                    width="stretch")
+tab_assay.dataframe(
+    samples.drop(columns=[c for c in samples if c.endswith("_bdl")]), hide_index=True, width="stretch"
+)
 
 st.subheader("Plan map")
 traces = db.traces(step=10.0)
@@ -114,13 +134,20 @@ if grids:
         levels = grid.axes()[2]
         # Default to the level through the middle of the assays: fresh rock, fully below topography.
         middle = float(levels[np.argmin(np.abs(levels - samples["z"].median()))])
-        elevation = st.slider("Slice elevation (m)", float(levels.min()), float(levels.max()), middle,
-                              step=float(grid.spacing[2]))
+        elevation = st.slider(
+            "Slice elevation (m)",
+            float(levels.min()),
+            float(levels.max()),
+            middle,
+            step=float(grid.spacing[2]),
+        )
     gx, gy, values = grid.plan_slice(elevation)
     st.plotly_chart(plan_map(gx, gy, values, traces, db.collar, f"{grid.unit}"), width="stretch")
 else:
     st.info("This project has no geophysics grids: collars and traces only.")
-    st.plotly_chart(plan_map(np.array([]), np.array([]), np.empty((0, 0)), traces, db.collar, ""), width="stretch")
+    st.plotly_chart(
+        plan_map(np.array([]), np.array([]), np.empty((0, 0)), traces, db.collar, ""), width="stretch"
+    )
 
 st.subheader("Down-hole logs")
 hole_id = st.selectbox("Hole", db.collar["hole_id"].tolist())
@@ -136,17 +163,31 @@ if columns:
 
 st.subheader("REE patterns")
 if len(ree) >= 10:
-    reference = st.radio("Normalise to", ["chondrite", "PAAS"], horizontal=True,
-                         help="CI chondrite: McDonough & Sun (1995). PAAS: Taylor & McLennan (1985).")
+    reference = st.radio(
+        "Normalise to",
+        ["chondrite", "PAAS"],
+        horizontal=True,
+        help="CI chondrite: McDonough & Sun (1995). PAAS: Taylor & McLennan (1985).",
+    )
     normalised = normalise(hole[ree].dropna(), reference)
     background = None
     if "lith" in samples:
         bif = samples.loc[samples["lith"].fillna("").str.startswith("BIF"), ree].dropna()
         treo = total_rare_earth_oxides(bif)
         background = normalise(bif[treo < treo.quantile(0.5)], reference).median()
-    st.plotly_chart(spider_plot(normalised, hole.loc[normalised.index, "from"], hole.loc[normalised.index, "TREO"],
-                                reference, background), width="stretch")
-    st.caption(f"{len(normalised)} samples of {hole_id}, coloured by TREO; black: median of the lower-grade half of "
-               "BIF samples of the project.")
+    st.plotly_chart(
+        spider_plot(
+            normalised,
+            hole.loc[normalised.index, "from"],
+            hole.loc[normalised.index, "TREO"],
+            reference,
+            background,
+        ),
+        width="stretch",
+    )
+    st.caption(
+        f"{len(normalised)} samples of {hole_id}, coloured by TREO; black: median of the lower-grade half of "
+        "BIF samples of the project."
+    )
 else:
     st.info("Fewer than 10 REE columns in the assays: no spider diagram.")

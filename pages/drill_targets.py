@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS
-from afg_core.targets import grade_tonnage, rank_drill_targets
+from afg_core.products import grade_tonnage, rank_drill_targets
 from ui.plots import heatmap
 from ui.state import current_project, treo_blocks
 
@@ -18,39 +18,51 @@ if not any(e in samples for e in REE_TARGETS):
 
 left, right = st.columns([1, 3])
 with left:
-    cutoff = st.number_input("TREO cut-off (ppm)", 100.0, 50_000.0,
-                             float(project.settings.cutoffs.get("TREO", 1000.0)), step=100.0)
+    cutoff = st.number_input(
+        "TREO cut-off (ppm)", 100.0, 50_000.0, float(project.settings.cutoff("TREO")), step=100.0
+    )
     min_probability = st.slider("Minimum P(TREO > cut-off)", 0.1, 0.95, 0.5, step=0.05)
     cell = st.select_slider("Block size in x and y (m)", [25.0, 50.0, 100.0], 50.0)
     density = st.number_input("Dry bulk density (t/m³)", 2.0, 5.0, 3.3, step=0.1)
 
 estimate = treo_blocks((cell, cell, 10.0))
 if estimate.block.cell_size[0] > cell:
-    st.info(f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
-            "the model under a million cells.")
+    st.info(
+        f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
+        "the model under a million cells."
+    )
 ranking = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy(), min_probability, density)
 
 with right:
     st.subheader(f"{len(ranking)} target zones")
     whole = st.column_config.NumberColumn(format="localized", step=1)
-    st.dataframe(ranking, hide_index=True, width="stretch", column_config={
-        "rank": st.column_config.NumberColumn("rank", width="small"),
-        "cells": st.column_config.NumberColumn("cells", width="small"),
-        "tonnes": st.column_config.NumberColumn("tonnes", format="localized", step=1),
-        "mean_treo_ppm": st.column_config.NumberColumn("mean TREO (ppm)", format="localized", step=1),
-        "contained_treo_t": st.column_config.NumberColumn("contained TREO (t)", format="localized", step=1),
-        "mean_probability": st.column_config.NumberColumn("P(> cut-off)", format="%.2f"),
-        "mean_log_sd": st.column_config.NumberColumn("kriging sd (log)", format="%.2f"),
-        "distance_to_data_m": st.column_config.NumberColumn("to data (m)", format="%.0f"),
-        "target_x": st.column_config.NumberColumn("target E (m)", format="%.0f"),
-        "target_y": st.column_config.NumberColumn("target N (m)", format="%.0f"),
-        "target_z": st.column_config.NumberColumn("target RL (m)", format="%.0f"),
-        "score": whole,
-    })
+    st.dataframe(
+        ranking,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rank": st.column_config.NumberColumn("rank", width="small"),
+            "cells": st.column_config.NumberColumn("cells", width="small"),
+            "tonnes": st.column_config.NumberColumn("tonnes", format="localized", step=1),
+            "mean_treo_ppm": st.column_config.NumberColumn("mean TREO (ppm)", format="localized", step=1),
+            "contained_treo_t": st.column_config.NumberColumn(
+                "contained TREO (t)", format="localized", step=1
+            ),
+            "mean_probability": st.column_config.NumberColumn("P(> cut-off)", format="%.2f"),
+            "mean_log_sd": st.column_config.NumberColumn("kriging sd (log)", format="%.2f"),
+            "distance_to_data_m": st.column_config.NumberColumn("to data (m)", format="%.0f"),
+            "target_x": st.column_config.NumberColumn("target E (m)", format="%.0f"),
+            "target_y": st.column_config.NumberColumn("target N (m)", format="%.0f"),
+            "target_z": st.column_config.NumberColumn("target RL (m)", format="%.0f"),
+            "score": whole,
+        },
+    )
     st.download_button("Download targets (CSV)", ranking.to_csv(index=False), "drill_targets.csv", "text/csv")
-st.caption("Score = contained TREO x mean probability. TREO kriged in log space (spherical variogram fitted to the "
-           "samples), back-transformed with exp(m + s²/2); P(TREO > cut-off) treats log TREO as Gaussian with the "
-           "kriging variance. distance_to_data_m: from the zone's best cell to the nearest assay.")
+st.caption(
+    "Score = contained TREO x mean probability. TREO kriged in log space (spherical variogram fitted to the "
+    "samples), back-transformed with exp(m + s²/2); P(TREO > cut-off) treats log TREO as Gaussian with the "
+    "kriging variance. distance_to_data_m: from the zone's best cell to the nearest assay."
+)
 
 block = estimate.block
 xs, ys, _ = block.axes()
@@ -60,12 +72,28 @@ with np.errstate(all="ignore"):
 best[~np.isfinite(best)] = np.nan
 a, b = st.columns(2)
 plan = heatmap(xs, ys, np.log10(best).T, "Highest block TREO in each column", "log10 ppm", "YlOrRd")
-plan.add_trace(go.Scatter(x=samples.groupby("hole_id")["x"].first(), y=samples.groupby("hole_id")["y"].first(),
-                          mode="markers", marker=dict(color="black", size=4), name="collars"))
+plan.add_trace(
+    go.Scatter(
+        x=samples.groupby("hole_id")["x"].first(),
+        y=samples.groupby("hole_id")["y"].first(),
+        mode="markers",
+        marker=dict(color="black", size=4),
+        name="collars",
+    )
+)
 top = ranking.head(10)
-plan.add_trace(go.Scatter(x=top["target_x"], y=top["target_y"], mode="markers+text", text=top["rank"].astype(str),
-                          textposition="top center", textfont=dict(size=15, color="#08306b"),
-                          marker=dict(symbol="x", size=13, color="#08519c"), name="targets"))
+plan.add_trace(
+    go.Scatter(
+        x=top["target_x"],
+        y=top["target_y"],
+        mode="markers+text",
+        text=top["rank"].astype(str),
+        textposition="top center",
+        textfont=dict(size=15, color="#08306b"),
+        marker=dict(symbol="x", size=13, color="#08519c"),
+        name="targets",
+    )
+)
 plan.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=70))
 a.plotly_chart(plan, width="stretch")
 
@@ -73,8 +101,13 @@ curve = grade_tonnage(estimate, np.linspace(0, 5 * cutoff, 26), density)
 gt = go.Figure()
 gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="tonnes (Mt)"))
 gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["mean_treo_ppm"], name="mean TREO (ppm)", yaxis="y2"))
-gt.update_layout(template="plotly_white", height=420, title="Grade-tonnage (estimated blocks)",
-                 xaxis_title="TREO cut-off (ppm)", yaxis_title="Mt above cut-off",
-                 yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right", showgrid=False),
-                 margin=dict(l=10, r=10, t=40, b=10))
+gt.update_layout(
+    template="plotly_white",
+    height=420,
+    title="Grade-tonnage (estimated blocks)",
+    xaxis_title="TREO cut-off (ppm)",
+    yaxis_title="Mt above cut-off",
+    yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right", showgrid=False),
+    margin=dict(l=10, r=10, t=40, b=10),
+)
 b.plotly_chart(gt, width="stretch")

@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from afg_core.features import ppm_from_log, sample_features
-from afg_core.learning import (TrainingConfig, predict_fnn, predict_kriging, predict_lstm, prepare_experiment,
-                               save_model, score_models, train_fnn, train_lstm)
+from afg_core.errors import InputError
+from afg_core.learn import TrainingConfig, prepare_training, train_and_score
+from afg_core.transforms import grade_from_log
 from ui.plots import loss_curves
 from ui.state import current_project, project_key, project_pca
 
@@ -20,17 +20,6 @@ project = current_project()
 pca = project_pca(3)
 
 
-@st.cache_resource(show_spinner="Building the feature table...", max_entries=4)
-def _features(key: str, has_pca: bool):
-    return sample_features(project, pca if has_pca else None)
-
-
-table, features = _features(project_key(), pca is not None)
-targets = [f"log_{e}" for e in project.settings.target_elements if f"log_{e}" in table]
-if not targets:
-    st.warning("None of the project's target elements is in the assays.")
-    st.stop()
-
 with st.sidebar:
     st.markdown("#### Training settings")
     epochs = st.number_input("Maximum epochs", 1, 500, 40)
@@ -39,22 +28,44 @@ with st.sidebar:
     length = st.select_slider("Sequence length (samples)", [8, 16, 32], 16)
     test_fraction = st.slider("Held-out holes", 0.1, 0.4, 0.2, step=0.05)
     seed = st.number_input("Seed", 0, 10_000, 0)
-config = TrainingConfig(epochs=int(epochs), patience=int(patience), batch_size=int(batch_size),
-                        sequence_length=int(length), stride=max(int(length) // 2, 1), test_fraction=test_fraction,
-                        seed=int(seed))
-experiment = prepare_experiment(table, features, targets, config)
+config = TrainingConfig(
+    epochs=int(epochs),
+    patience=int(patience),
+    batch_size=int(batch_size),
+    sequence_length=int(length),
+    stride=max(int(length) // 2, 1),
+    test_fraction=test_fraction,
+    seed=int(seed),
+)
+
+
+@st.cache_resource(show_spinner="Building the feature table...", max_entries=4)
+def _experiment(key: str, has_pca: bool, config: TrainingConfig):
+    return prepare_training(project, config, pca if has_pca else None)
+
+
+try:
+    experiment = _experiment(project_key(), pca is not None, config)
+except InputError as error:
+    st.warning(str(error))
+    st.stop()
+features, targets = experiment.features, experiment.targets
 
 holes = experiment.table["hole_id"]
 cols = st.columns(4)
 cols[0].metric("Training holes", holes[experiment.train].nunique())
-cols[1].metric("Validation holes", holes[experiment.validation].nunique(), help="Early stopping watches these")
+cols[1].metric(
+    "Validation holes", holes[experiment.validation].nunique(), help="Early stopping watches these"
+)
 cols[2].metric("Held-out test holes", holes[experiment.test].nunique(), help="Never seen in training")
 cols[3].metric("Features", len(features))
 with st.expander("Features and targets"):
     st.write("**Inputs:** " + ", ".join(features))
     st.write("**Targets (log ppm):** " + ", ".join(t.removeprefix("log_") for t in targets))
-    st.caption("Split by drill hole. Normalisation statistics come from training holes only; the kriging "
-               "baseline krige from training and validation holes only.")
+    st.caption(
+        "Split by drill hole. Normalisation statistics come from training holes only; the kriging "
+        "baseline krige from training and validation holes only."
+    )
 
 key = (project_key(), repr(config))
 results = st.session_state.setdefault("training_results", {})
@@ -66,25 +77,31 @@ if train_clicked:
     history: list[dict] = []
 
     def on_epoch(name: str, epoch: int, logs: dict) -> None:
-        history.append({"model": name, "epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs["val_loss"]})
-        chart.plotly_chart(loss_curves(pd.DataFrame(history)), width="stretch", key=f"live-loss-{len(history)}")
+        history.append(
+            {"model": name, "epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs["val_loss"]}
+        )
+        chart.plotly_chart(
+            loss_curves(pd.DataFrame(history)), width="stretch", key=f"live-loss-{len(history)}"
+        )
         share = (epoch + 1) / config.epochs
-        progress.progress(min(share, 1.0), text=f"{name}: epoch {epoch + 1}, validation loss {logs['val_loss']:.4f}")
+        progress.progress(
+            min(share, 1.0), text=f"{name}: epoch {epoch + 1}, validation loss {logs['val_loss']:.4f}"
+        )
 
-    lstm = train_lstm(experiment, config, on_epoch)
-    fnn = train_fnn(experiment, config, on_epoch)
-    progress.progress(1.0, text="Kriging baseline and scores...")
-    test = experiment.test
-    predictions = {"LSTM": predict_lstm(lstm, experiment, test, config), "FNN": predict_fnn(fnn, experiment, test),
-                   "Kriging": predict_kriging(experiment, test)}
-    scores = score_models(experiment, predictions, project.settings.cutoffs.get("TREO", 1000.0))
-    saved = save_model(lstm, experiment, config, MODELS_DIR, scores)
+    run = train_and_score(experiment, config, project.settings.cutoff("TREO"), on_epoch, MODELS_DIR)
     progress.empty()
-    results[key] = {"history": pd.DataFrame(history), "scores": scores, "predictions": predictions, "saved": saved}
+    results[key] = {
+        "history": run.history,
+        "scores": run.scores,
+        "predictions": run.predictions,
+        "saved": run.saved,
+    }
 
 if key not in results:
-    st.info("Press the button to train. The LSTM (2 x LSTM 128, Dense 64, Dense 32) reads sequences of samples down "
-            "each hole; training stops early when the validation loss stops improving.")
+    st.info(
+        "Press the button to train. The LSTM (2 x LSTM 128, Dense 64, Dense 32) reads sequences of samples down "
+        "each hole; training stops early when the validation loss stops improving."
+    )
     st.stop()
 
 result = results[key]
@@ -96,30 +113,64 @@ st.subheader("Scores on held-out holes (95 % intervals: bootstrap over holes)")
 treo = scores.loc[scores["target"] == "TREO"]
 cols = st.columns(len(treo))
 for column, row in zip(cols, treo.itertuples()):
-    column.metric(f"{row.model}: TREO class accuracy", f"{100 * row.class_accuracy:.0f} %",
-                  help=f"95 % CI {100 * row.class_accuracy_lo:.0f}-{100 * row.class_accuracy_hi:.0f} %")
+    column.metric(
+        f"{row.model}: TREO class accuracy",
+        f"{100 * row.class_accuracy:.0f} %",
+        help=f"95 % CI {100 * row.class_accuracy_lo:.0f}-{100 * row.class_accuracy_hi:.0f} %",
+    )
 per_element = scores.loc[scores["target"] != "TREO"].copy()
 per_element["element"] = per_element["target"].str.removeprefix("log_")
 bars = go.Figure()
 for name, part in per_element.groupby("model", sort=False):
-    bars.add_trace(go.Bar(x=part["element"], y=part["R2"], name=name,
-                          error_y=dict(type="data", symmetric=False, array=part["R2_hi"] - part["R2"],
-                                       arrayminus=part["R2"] - part["R2_lo"])))
-bars.update_layout(template="plotly_white", barmode="group", height=380, yaxis_title="R² (log ppm)",
-                   title="R² per element on held-out holes", margin=dict(l=10, r=10, t=40, b=10))
+    bars.add_trace(
+        go.Bar(
+            x=part["element"],
+            y=part["R2"],
+            name=name,
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=part["R2_hi"] - part["R2"],
+                arrayminus=part["R2"] - part["R2_lo"],
+            ),
+        )
+    )
+bars.update_layout(
+    template="plotly_white",
+    barmode="group",
+    height=380,
+    yaxis_title="R² (log ppm)",
+    title="R² per element on held-out holes",
+    margin=dict(l=10, r=10, t=40, b=10),
+)
 st.plotly_chart(bars, width="stretch")
 st.dataframe(scores.round(3), hide_index=True, width="stretch")
 
 st.subheader("Predicted vs observed")
 element = st.selectbox("Element", [t.removeprefix("log_") for t in targets])
-observed = ppm_from_log(experiment.table.loc[experiment.test, f"log_{element}"])
+observed = grade_from_log(experiment.table.loc[experiment.test, f"log_{element}"])
 scatter = go.Figure()
 for name, predicted in result["predictions"].items():
-    scatter.add_trace(go.Scattergl(x=observed, y=ppm_from_log(predicted[f"log_{element}"]), mode="markers",
-                                   name=name, marker=dict(size=4, opacity=0.5)))
+    scatter.add_trace(
+        go.Scattergl(
+            x=observed,
+            y=grade_from_log(predicted[f"log_{element}"]),
+            mode="markers",
+            name=name,
+            marker=dict(size=4, opacity=0.5),
+        )
+    )
 low, high = float(np.nanmin(observed)), float(np.nanmax(observed))
-scatter.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="1:1", line=dict(color="black")))
-scatter.update_layout(template="plotly_white", height=480, xaxis_type="log", yaxis_type="log",
-                      xaxis_title=f"observed {element} (ppm)", yaxis_title=f"predicted {element} (ppm)",
-                      margin=dict(l=10, r=10, t=20, b=10))
+scatter.add_trace(
+    go.Scatter(x=[low, high], y=[low, high], mode="lines", name="1:1", line=dict(color="black"))
+)
+scatter.update_layout(
+    template="plotly_white",
+    height=480,
+    xaxis_type="log",
+    yaxis_type="log",
+    xaxis_title=f"observed {element} (ppm)",
+    yaxis_title=f"predicted {element} (ppm)",
+    margin=dict(l=10, r=10, t=20, b=10),
+)
 st.plotly_chart(scatter, width="stretch")

@@ -4,7 +4,15 @@ import numpy as np
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
-from afg_core.viz3d import LayerStyle, Scene, SceneExportError, block_volume, drillhole_traces, export_scene_html, scene_offset
+from afg_core.products import (
+    LayerStyle,
+    Scene,
+    SceneExportError,
+    block_volume,
+    drillhole_traces,
+    export_scene_html,
+    scene_offset,
+)
 from ui.state import current_project, project_key, treo_blocks
 from ui.view3d import show_scene_html
 
@@ -19,7 +27,7 @@ with left:
     colour_by = st.selectbox("Colour holes by", options)
     log_colour = st.checkbox("Log colour scale", value=True, help="Grades are log-normal")
     show_blocks = st.checkbox("Kriged TREO blocks above cut-off", value=bool(ree))
-    cutoff = float(project.settings.cutoffs.get("TREO", 1000.0))
+    cutoff = float(project.settings.cutoff("TREO"))
     if show_blocks:
         cutoff = st.number_input("TREO cut-off (ppm)", 100.0, 50_000.0, cutoff, step=100.0)
 
@@ -34,16 +42,26 @@ def _scene_html(key: str, colour_by: str, log_colour: bool, show_blocks: bool, c
     unit = "wt%" if colour_by in ("Fe", "Si", "Al", "Ti") else "ppm"
     title = f"log10 {colour_by} ({unit})" if log_colour else f"{colour_by} ({unit})"
     scene = Scene(offset)
-    scene.layers.append((drillhole_traces(table, colour_by, offset, log10=log_colour),
-                         LayerStyle(scalars=colour_by, cmap="plasma", line_width=5, scalar_bar_title=title)))
+    scene.layers.append(
+        (
+            drillhole_traces(table, colour_by, offset, log10=log_colour),
+            LayerStyle(scalars=colour_by, cmap="plasma", line_width=5, scalar_bar_title=title),
+        )
+    )
     if show_blocks:
         estimate = treo_blocks()
-        volume = block_volume(estimate.block, np.log10(estimate.treo_ppm), "log10 TREO", offset,
-                              threshold=float(np.log10(cutoff)))
+        volume = block_volume(
+            estimate.block,
+            np.log10(estimate.treo_ppm),
+            "log10 TREO",
+            offset,
+            threshold=float(np.log10(cutoff)),
+        )
         if volume.n_cells:
             # vtk.js draws a single scalar bar, so the blocks' colour scale is explained in the caption.
-            scene.layers.append((volume, LayerStyle(scalars="log10 TREO", cmap="YlOrRd", opacity=0.35,
-                                                    show_scalar_bar=False)))
+            scene.layers.append(
+                (volume, LayerStyle(scalars="log10 TREO", cmap="YlOrRd", opacity=0.35, show_scalar_bar=False))
+            )
     return export_scene_html(scene)
 
 
@@ -54,6 +72,8 @@ with right:
         st.error(f"The 3D view could not be drawn: {exc}")
     else:
         show_scene_html(html, height=650, key="scene3d")
-        st.caption("Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
-                   "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an assay, "
-                   "coloured pale yellow (at cut-off) to dark red (highest).")
+        st.caption(
+            "Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
+            "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an assay, "
+            "coloured pale yellow (at cut-off) to dark red (highest)."
+        )

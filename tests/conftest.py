@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo project (seed 42, 90 holes), written once per session."""
-    from afg_core.demo import generate_demo_project
+    from afg_core.demo.generator import generate_demo_project
 
     return generate_demo_project(tmp_path_factory.mktemp("demo") / "project", seed=42)
 
@@ -22,15 +22,16 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_project(demo_dir: Path):
     """The default demo project, loaded and validated."""
-    from afg_core.project import load_project
+    from afg_core.io.project import load_project
 
     return load_project(demo_dir)
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """``python -m afg_core ARGS`` with the interpreter running the tests, from the repository root."""
-    return subprocess.run([sys.executable, "-m", "afg_core", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "afg_core", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +58,7 @@ def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     rerun drops button clicks; a running server switches once for good, which this reproduces.
     """
     import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.pages_manager import PagesManager
 
-    class NavigationPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
+    from ui._compat import NavigationPagesManager
 
     monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)

@@ -53,8 +53,10 @@ CHROMIUM_ARGS = [
 ]
 NAVIGATION = ["Data", "Variogram", "Spectral PCA", "Train", "3D Viewer", "Drill Targets"]
 # Link texts of the sidebar navigation (each link's last line: the icon's ligature name comes first).
-NAV_TEXTS_JS = ("[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
-                ".map(a => a.innerText.trim().split('\\n').pop().trim())")
+NAV_TEXTS_JS = (
+    "[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
+    ".map(a => a.innerText.trim().split('\\n').pop().trim())"
+)
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error"}
 
@@ -99,9 +101,26 @@ def server_url():
     log_path = ARTIFACTS / "streamlit_server.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "localhost", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "localhost",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         url = f"http://localhost:{port}"
         deadline = time.monotonic() + START_TIMEOUT
@@ -130,7 +149,8 @@ def browser():
     executable = shutil.which("chromium")
     assert executable is not None, (
         "chromium is not on PATH: install Debian's chromium package (apt-get install chromium). "
-        "The browser tests must run in CI; they are never skipped.")
+        "The browser tests must run in CI; they are never skipped."
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -170,8 +190,11 @@ def open_page(page, server_url: str, path: str, title: str) -> None:
     # The app's own navigation (st.navigation in app.py), not Streamlit's legacy pages/ listing. On a
     # fresh server the first deep link runs once in legacy mode, then ui.state reruns it through app.py.
     try:
-        page.wait_for_function(f"(expected) => JSON.stringify({NAV_TEXTS_JS}) === JSON.stringify(expected)",
-                               arg=NAVIGATION, timeout=60_000)
+        page.wait_for_function(
+            f"(expected) => JSON.stringify({NAV_TEXTS_JS}) === JSON.stringify(expected)",
+            arg=NAVIGATION,
+            timeout=60_000,
+        )
     except PlaywrightTimeoutError:
         nav = page.evaluate(NAV_TEXTS_JS)
         pytest.fail(f"sidebar navigation is {nav}, not {NAVIGATION}: the page did not run through app.py")
@@ -187,11 +210,13 @@ def open_page(page, server_url: str, path: str, title: str) -> None:
             window.__afgIdleSince = window.__afgIdleSince || performance.now();
             return performance.now() - window.__afgIdleSince > 1500;
         }""",
-        timeout=RUN_TIMEOUT_MS)
+        timeout=RUN_TIMEOUT_MS,
+    )
     page.wait_for_load_state("load")
     _fail_on_exception(page, path, title)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
-        '[data-testid="stAlertContentError"]').first.inner_text()
+        '[data-testid="stAlertContentError"]'
+    ).first.inner_text()
 
 
 def _fail_on_exception(page, path: str, title: str) -> None:
@@ -209,7 +234,9 @@ def wait_for_plotly(page, minimum: int) -> int:
             const drawn = plots.filter(p => p.querySelector('g.trace, g.hm, .heatmaplayer image'));
             return drawn.length >= minimum;
         }""",
-        arg=minimum, timeout=60_000)
+        arg=minimum,
+        timeout=60_000,
+    )
     return page.locator(".js-plotly-plot").count()
 
 
@@ -217,8 +244,11 @@ def save_screenshot(page, name: str, docs_name: str | None = None) -> Path:
     """Full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport to fit it."""
     height = page.evaluate(
         """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]', 'body']
-                            .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))""")
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(min(max(height, VIEWPORT["height"]), 8000))})
+                            .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+    )
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": int(min(max(height, VIEWPORT["height"]), 8000))}
+    )
     page.wait_for_timeout(1000)  # charts re-layout after the resize
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -230,7 +260,9 @@ def save_screenshot(page, name: str, docs_name: str | None = None) -> Path:
 
 
 def assert_offline(page) -> None:
-    assert not page.external_requests, f"requests left localhost (the app must work offline): {page.external_requests}"
+    assert not page.external_requests, (
+        f"requests left localhost (the app must work offline): {page.external_requests}"
+    )
     assert not page.page_errors, page.page_errors
 
 
@@ -241,10 +273,18 @@ def test_deep_link_first(page, server_url: str) -> None:
     server's first request for /train must still be routed through app.py (ui.state does it).
     The sidebar lists the six pages under the URL paths Streamlit derives from the file names."""
     open_page(page, server_url, "train", "Train")
-    page.locator('[data-testid="stMetricLabel"]', has_text="Held-out test holes").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.locator('[data-testid="stMetricLabel"]', has_text="Held-out test holes").wait_for(
+        timeout=RUN_TIMEOUT_MS
+    )
     links = page.locator('[data-testid="stSidebarNav"] a').evaluate_all("links => links.map(a => a.href)")
     assert [urlparse(link).path for link in links] == [
-        "/", "/variogram", "/spectral_pca", "/train", "/viewer_3d", "/drill_targets"]
+        "/",
+        "/variogram",
+        "/spectral_pca",
+        "/train",
+        "/viewer_3d",
+        "/drill_targets",
+    ]
     metrics = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert {"Training holes", "Validation holes", "Held-out test holes"} <= {m.strip() for m in metrics}
     assert page.get_by_role("button", name="Train LSTM and baselines").is_visible()

@@ -6,15 +6,23 @@ import json
 import shutil
 from pathlib import Path
 
-from afg_core.__main__ import main
+from afg_core.cli import main
 
 
 def test_demo_command_writes_a_project(cli_demo) -> None:
     folder, result = cli_demo
     assert result.returncode == 0, result.stderr
     assert "demo project written to" in result.stdout
-    for name in ("project.toml", "collar.csv", "survey.csv", "assay.csv", "lithology.csv",
-                 "geophysics/magnetic_susceptibility.npz", "hyperspectral/uav_cube.npz", "truth/fields.npz"):
+    for name in (
+        "project.toml",
+        "collar.csv",
+        "survey.csv",
+        "assay.csv",
+        "lithology.csv",
+        "geophysics/magnetic_susceptibility.npz",
+        "hyperspectral/uav_cube.npz",
+        "truth/fields.npz",
+    ):
         assert (folder / name).is_file(), name
     assert len((folder / "collar.csv").read_text().strip().splitlines()) == 1 + 8
     assert "seed 3" in (folder / "project.toml").read_text()

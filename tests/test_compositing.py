@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from afg_core.compositing import composite_intervals
-from afg_core.desurvey import desurvey_holes, desurvey_minimum_curvature
+from afg_core.io.compositing import composite_intervals
+from afg_core.io.desurvey import desurvey_holes, desurvey_minimum_curvature
 
 
 def _intervals(rows: list[tuple]) -> pd.DataFrame:
@@ -19,8 +19,9 @@ def _intervals(rows: list[tuple]) -> pd.DataFrame:
 def test_full_composites_and_a_kept_residual() -> None:
     # 0-1 @10, 1-3 @20, 3-4 missing, 4-5.2 @30; 2 m composites.
     # 0-2: (1x10 + 1x20) / 2 = 15.  2-4: only 2-3 measured (1 m = half): 20.  4-5.2: residual 1.2 m >= 1 m, kept: 30.
-    table = _intervals([("A", 0, 1, 10, False), ("A", 1, 3, 20, False), ("A", 3, 4, np.nan, False),
-                        ("A", 4, 5.2, 30, False)])
+    table = _intervals(
+        [("A", 0, 1, 10, False), ("A", 1, 3, 20, False), ("A", 3, 4, np.nan, False), ("A", 4, 5.2, 30, False)]
+    )
     out = composite_intervals(table, ["La"], 2.0)
     assert out["from"].tolist() == [0, 2, 4] and out["to"].tolist() == pytest.approx([2, 4, 5.2])
     assert out["La"].tolist() == pytest.approx([15, 20, 30])
@@ -53,8 +54,14 @@ def test_holes_never_mix_and_start_at_their_first_sample() -> None:
 
 def test_below_detection_flags_are_carried_by_length() -> None:
     # 0-0.5 below DL, 0.5-2 not: 25 % of the measured length below detection -> flag False.
-    table = _intervals([("A", 0, 0.5, 0.25, True), ("A", 0.5, 2, 10, False), ("A", 2, 3.5, 0.25, True),
-                        ("A", 3.5, 4, 10, False)])
+    table = _intervals(
+        [
+            ("A", 0, 0.5, 0.25, True),
+            ("A", 0.5, 2, 10, False),
+            ("A", 2, 3.5, 0.25, True),
+            ("A", 3.5, 4, 10, False),
+        ]
+    )
     out = composite_intervals(table, ["La"], 2.0)
     assert out["La_bdl_fraction"].tolist() == pytest.approx([0.25, 0.75])
     assert out["La_bdl"].tolist() == [False, True]
@@ -67,11 +74,22 @@ def test_composite_length_must_be_positive() -> None:
 
 def test_all_holes_at_once_equals_one_hole_at_a_time() -> None:
     rng = np.random.default_rng(3)
-    collars, station_hole, depth, azimuth, dip, point_hole, point_depth, expected = [], [], [], [], [], [], [], []
+    collars, station_hole, depth, azimuth, dip, point_hole, point_depth, expected = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
     for hole in range(25):
         collar = rng.uniform(0, 1000, 3)
         n = int(rng.integers(1, 6))
-        d = np.sort(rng.choice(np.arange(0, 400, 10.0), n, replace=False)) + (hole % 2) * 5  # some start below 0
+        d = (
+            np.sort(rng.choice(np.arange(0, 400, 10.0), n, replace=False)) + (hole % 2) * 5
+        )  # some start below 0
         az, dp = rng.uniform(0, 360, n), rng.uniform(-89, -40, n)
         q = rng.uniform(0, 450, 30)
         collars.append(collar)
@@ -84,6 +102,13 @@ def test_all_holes_at_once_equals_one_hole_at_a_time() -> None:
         expected.append(desurvey_minimum_curvature(collar, d, az, dp, q))
     # Stations given shuffled: the function sorts them by hole and depth.
     order = rng.permutation(len(station_hole))
-    got = desurvey_holes(np.array(collars), np.array(station_hole)[order], np.array(depth)[order],
-                         np.array(azimuth)[order], np.array(dip)[order], np.array(point_hole), np.array(point_depth))
+    got = desurvey_holes(
+        np.array(collars),
+        np.array(station_hole)[order],
+        np.array(depth)[order],
+        np.array(azimuth)[order],
+        np.array(dip)[order],
+        np.array(point_hole),
+        np.array(point_depth),
+    )
     np.testing.assert_allclose(got, np.vstack(expected), atol=1e-9)

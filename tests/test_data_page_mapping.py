@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from afg_core.project import add_column_mapping, load_project
+from afg_core.io.project import add_column_mapping, load_project
 
 
 def _ambiguous_project(folder: Path) -> Path:
@@ -16,19 +16,30 @@ def _ambiguous_project(folder: Path) -> Path:
 
 
 def test_add_column_mapping_creates_and_replaces_entries(tmp_path: Path) -> None:
-    (tmp_path / "project.toml").write_text('name = "P"\n\n[columns]\nx = "X"\nhole_id = "HOLEID"\n\n[units]\nLa = "ppm"\n')
+    (tmp_path / "project.toml").write_text(
+        'name = "P"\n\n[columns]\nx = "X"\nhole_id = "HOLEID"\n\n[units]\nLa = "ppm"\n'
+    )
     add_column_mapping(tmp_path, "x", "EAST")
     text = (tmp_path / "project.toml").read_text()
-    assert 'x = "EAST"' in text and 'x = "X"' not in text and 'hole_id = "HOLEID"' in text and "[units]" in text
+    assert (
+        'x = "EAST"' in text and 'x = "X"' not in text and 'hole_id = "HOLEID"' in text and "[units]" in text
+    )
 
 
 def test_mapping_form_resolves_an_ambiguous_column(tmp_path: Path) -> None:
     folder = _ambiguous_project(tmp_path)
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "data.py"), default_timeout=120)
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "pages" / "data.py"), default_timeout=120
+    )
     at.session_state["project_dir"] = str(folder)  # the page needs some project; the form opens the new one
-    at.session_state["pending_mapping"] = {"folder": str(folder), "file": "collar.csv", "role": "x",
-                                           "candidates": ["X", "EAST"], "headers": ["HOLEID", "X", "EAST", "NORTH", "RL"],
-                                           "message": "columns ['X', 'EAST'] could all be the 'x' column"}
+    at.session_state["pending_mapping"] = {
+        "folder": str(folder),
+        "file": "collar.csv",
+        "role": "x",
+        "candidates": ["X", "EAST"],
+        "headers": ["HOLEID", "X", "EAST", "NORTH", "RL"],
+        "message": "columns ['X', 'EAST'] could all be the 'x' column",
+    }
     (folder / "project.toml").write_text('[columns]\nx = "X"\n')  # lets the page draw before the choice
     at.run()
     assert at.selectbox[0].options[:2] == ["X", "EAST"]

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from afg_core import demo
-from afg_core.demo import generate_demo_project
+from afg_core.demo import generator as demo
+from afg_core.demo.generator import generate_demo_project
 from afg_core.geochem import (
     MAJORS,
     REE_TARGETS,
@@ -25,8 +25,8 @@ from afg_core.geochem import (
     total_rare_earth_oxides,
     yttrium_holmium_ratio,
 )
-from afg_core.geophysics import read_grid_npz
-from afg_core.spectral import read_cube_npz
+from afg_core.io.cubes import read_cube_npz
+from afg_core.io.grids import read_grid_npz
 
 CSV_TABLES = ("collar", "survey", "assay", "lithology")
 
@@ -61,8 +61,14 @@ def background_bif(samples: pd.DataFrame, treo: pd.Series, is_bif: np.ndarray) -
 
 
 def test_all_project_files_are_written(demo_dir: Path) -> None:
-    expected = ["project.toml", *(f"{t}.csv" for t in CSV_TABLES), "geophysics/magnetic_susceptibility.npz",
-                "geophysics/ip_chargeability.npz", "hyperspectral/uav_cube.npz", "truth/fields.npz"]
+    expected = [
+        "project.toml",
+        *(f"{t}.csv" for t in CSV_TABLES),
+        "geophysics/magnetic_susceptibility.npz",
+        "geophysics/ip_chargeability.npz",
+        "hyperspectral/uav_cube.npz",
+        "truth/fields.npz",
+    ]
     for name in expected:
         assert (demo_dir / name).is_file(), name
         assert (demo_dir / name).stat().st_size > 0, name
@@ -231,8 +237,9 @@ def test_enriched_zones_reach_one_to_two_percent_treo(treo: pd.Series) -> None:
     assert 0.02 < (treo > 1000).mean() < 0.5
 
 
-def test_enriched_samples_have_an_lree_rich_pattern(samples: pd.DataFrame, treo: pd.Series,
-                                                    background_bif: pd.DataFrame) -> None:
+def test_enriched_samples_have_an_lree_rich_pattern(
+    samples: pd.DataFrame, treo: pd.Series, background_bif: pd.DataFrame
+) -> None:
     def la_yb(table: pd.DataFrame) -> float:
         n = normalise(table[["La", "Yb"]], "chondrite")
         return float((n["La"] / n["Yb"]).median())
@@ -251,7 +258,9 @@ def _nearest_cell(truth: np.lib.npyio.NpzFile, field: str, xyz: np.ndarray) -> n
     return out
 
 
-def test_grades_follow_the_true_enrichment_field(demo_dir: Path, samples: pd.DataFrame, treo: pd.Series) -> None:
+def test_grades_follow_the_true_enrichment_field(
+    demo_dir: Path, samples: pd.DataFrame, treo: pd.Series
+) -> None:
     with np.load(demo_dir / "truth" / "fields.npz") as truth:
         enrichment = _nearest_cell(truth, "enrichment", samples[["x", "y", "z"]].to_numpy())
     use = np.isfinite(enrichment) & treo.notna().to_numpy()
@@ -262,16 +271,20 @@ def test_grades_follow_the_true_enrichment_field(demo_dir: Path, samples: pd.Dat
     assert np.median(treo.to_numpy()[strong]) > 10 * np.median(treo.to_numpy()[weak])
 
 
-def test_enrichment_goes_with_desilicification_and_alumina_gain(samples: pd.DataFrame, treo: pd.Series,
-                                                                is_bif: np.ndarray) -> None:
+def test_enrichment_goes_with_desilicification_and_alumina_gain(
+    samples: pd.DataFrame, treo: pd.Series, is_bif: np.ndarray
+) -> None:
     """The alteration that brings the REEs strips silica and adds clay (Al) to BIF."""
     enriched = (treo > 1000).to_numpy()
-    assert samples.loc[is_bif & enriched, "Si"].median() < 0.85 * samples.loc[is_bif & ~enriched, "Si"].median()
+    assert (
+        samples.loc[is_bif & enriched, "Si"].median() < 0.85 * samples.loc[is_bif & ~enriched, "Si"].median()
+    )
     assert samples.loc[is_bif & enriched, "Al"].median() > samples.loc[is_bif & ~enriched, "Al"].median()
 
 
-def test_magnetic_susceptibility_is_higher_in_bif_than_in_shale(demo_project, samples: pd.DataFrame,
-                                                                 is_bif: np.ndarray) -> None:
+def test_magnetic_susceptibility_is_higher_in_bif_than_in_shale(
+    demo_project, samples: pd.DataFrame, is_bif: np.ndarray
+) -> None:
     grid = demo_project.geophysics["magnetic_susceptibility"]
     kappa = grid.sample(samples["x"].to_numpy(), samples["y"].to_numpy(), samples["z"].to_numpy())
     is_shale = samples["lith"].fillna("").astype(str).str.startswith("SHALE").to_numpy(dtype=bool)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from afg_core.columns import recognise_columns
-from afg_core.desurvey import desurvey_minimum_curvature, direction_vectors
-from afg_core.drillholes import FEET_TO_METRES, load_drillholes
 from afg_core.errors import InputError
-from afg_core.project import load_project, read_settings
+from afg_core.io.columns import recognise_columns
+from afg_core.io.desurvey import desurvey_minimum_curvature, direction_vectors
+from afg_core.io.drillholes import FEET_TO_METRES, load_drillholes
+from afg_core.io.project import load_project, read_settings
 
 COLLAR_XYZ = np.array([600_100.0, 7_480_200.0, 480.0])
 
@@ -37,7 +36,9 @@ def test_vertical_hole_keeps_collar_xy_and_drops_by_depth() -> None:
 def test_straight_inclined_hole_dip_60_towards_east() -> None:
     depths = np.array([0.0, 10.0, 50.0, 200.0])
     xyz = _desurvey([(0.0, 90.0, -60.0), (100.0, 90.0, -60.0)], depths, collar=np.zeros(3))
-    expected = np.column_stack([depths * np.cos(np.radians(60)), np.zeros_like(depths), -depths * np.sin(np.radians(60))])
+    expected = np.column_stack(
+        [depths * np.cos(np.radians(60)), np.zeros_like(depths), -depths * np.sin(np.radians(60))]
+    )
     np.testing.assert_allclose(xyz, expected, rtol=0, atol=1e-9)
 
 
@@ -76,11 +77,15 @@ class TestVerticalToDip45Over100m:
         # Halfway along, the hole has turned by beta / 2.
         half = xyz[2]
         theta = self.beta / 2
-        np.testing.assert_allclose(half, [radius * (1 - np.cos(theta)), 0.0, -radius * np.sin(theta)], atol=1e-9)
+        np.testing.assert_allclose(
+            half, [radius * (1 - np.cos(theta)), 0.0, -radius * np.sin(theta)], atol=1e-9
+        )
 
     def test_below_the_last_station_the_hole_continues_straight(self) -> None:
         end, below = self.positions([self.L, self.L + 50.0])
-        np.testing.assert_allclose(below - end, 50.0 * np.array([np.sqrt(0.5), 0.0, -np.sqrt(0.5)]), atol=1e-9)
+        np.testing.assert_allclose(
+            below - end, 50.0 * np.array([np.sqrt(0.5), 0.0, -np.sqrt(0.5)]), atol=1e-9
+        )
 
 
 # --------------------------------------------------------------------------- desurvey properties
@@ -90,8 +95,12 @@ dips = st.floats(-90.0, 89.0)
 
 
 @settings(max_examples=60, deadline=None)
-@given(azimuth=azimuths, dip=dips, depth=st.floats(1.0, 800.0),
-       station_depths=st.lists(st.floats(0.0, 500.0), min_size=1, max_size=5, unique=True))
+@given(
+    azimuth=azimuths,
+    dip=dips,
+    depth=st.floats(1.0, 800.0),
+    station_depths=st.lists(st.floats(0.0, 500.0), min_size=1, max_size=5, unique=True),
+)
 def test_straight_hole_path_length_equals_depth(azimuth, dip, depth, station_depths) -> None:
     stations = [(d, azimuth, dip) for d in sorted(station_depths)]
     depths = np.linspace(0.0, depth, 1001)
@@ -102,8 +111,11 @@ def test_straight_hole_path_length_equals_depth(azimuth, dip, depth, station_dep
 
 
 @settings(max_examples=40, deadline=None)
-@given(azimuth_list=st.lists(azimuths, min_size=1, max_size=6), spacing=st.floats(5.0, 60.0),
-       depth=st.floats(1.0, 600.0))
+@given(
+    azimuth_list=st.lists(azimuths, min_size=1, max_size=6),
+    spacing=st.floats(5.0, 60.0),
+    depth=st.floats(1.0, 600.0),
+)
 def test_vertical_hole_keeps_x_and_y_whatever_the_azimuth(azimuth_list, spacing, depth) -> None:
     stations = [(i * spacing, az, -90.0) for i, az in enumerate(azimuth_list)]
     depths = np.linspace(0.0, depth, 50)
@@ -154,14 +166,17 @@ def test_smooth_survey_preserves_arc_length(survey) -> None:
 
     # At fine spacing the summed path length is the along-hole length.
     fine = np.linspace(0.0, total, int(total / 0.05) + 1)
-    path = np.linalg.norm(np.diff(desurvey_minimum_curvature(collar, station_depths, azimuth, dip, fine), axis=0),
-                          axis=1).sum()
+    path = np.linalg.norm(
+        np.diff(desurvey_minimum_curvature(collar, station_depths, azimuth, dip, fine), axis=0), axis=1
+    ).sum()
     assert path == pytest.approx(total, rel=1e-6)
 
     # The path is continuous at each station and leaves it in the surveyed direction.
     eps = 1e-3
     for k, d in enumerate(station_depths[1:-1], start=1):
-        before, at, after = desurvey_minimum_curvature(collar, station_depths, azimuth, dip, [d - eps, d, d + eps])
+        before, at, after = desurvey_minimum_curvature(
+            collar, station_depths, azimuth, dip, [d - eps, d, d + eps]
+        )
         np.testing.assert_allclose(at - before, eps * tangents[k], atol=1e-6)
         np.testing.assert_allclose((after - before) / (2 * eps), tangents[k], atol=1e-4)
 
@@ -195,7 +210,10 @@ B,0,1,5,20
 
 
 def _project(folder: Path, collar=COLLAR_TEXT, survey=SURVEY_TEXT, assay=ASSAY_TEXT, lithology=None) -> dict:
-    paths = {"collar_path": _write(folder, "collar.csv", collar), "assay_path": _write(folder, "assay.csv", assay)}
+    paths = {
+        "collar_path": _write(folder, "collar.csv", collar),
+        "assay_path": _write(folder, "assay.csv", assay),
+    }
     paths["survey_path"] = _write(folder, "survey.csv", survey) if survey is not None else None
     paths["lithology_path"] = _write(folder, "lithology.csv", lithology) if lithology is not None else None
     return paths
@@ -221,8 +239,9 @@ def _assert_accounting(report) -> None:
         ("Hole ID,Easting,Northing,Elevation,Max Depth", "hole_id,depth,azimuth,dip", "Hole-ID,From,To"),
     ],
 )
-def test_common_headers_are_recognised(tmp_path: Path, collar_header: str, survey_header: str,
-                                       assay_header: str) -> None:
+def test_common_headers_are_recognised(
+    tmp_path: Path, collar_header: str, survey_header: str, assay_header: str
+) -> None:
     collar = collar_header + "\n" + COLLAR_TEXT.strip().split("\n", 1)[1]
     survey = survey_header + "\n" + SURVEY_TEXT.strip().split("\n", 1)[1]
     assay = assay_header + ",La_ppm,Fe_pct\n" + ASSAY_TEXT.strip().split("\n", 1)[1]
@@ -248,8 +267,11 @@ def test_sample_positions_of_an_inclined_hole(tmp_path: Path) -> None:
     samples = db.samples.set_index(["hole_id", "from"])
     a = samples.loc[("A", 2.0)]  # midpoint 3 m down a straight -60 hole towards east
     assert a["length"] == 2.0
-    np.testing.assert_allclose([a["x"], a["y"], a["z"]], [1000 + 3 * np.cos(np.radians(60)), 2000, 300 - 3 * np.sin(np.radians(60))],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        [a["x"], a["y"], a["z"]],
+        [1000 + 3 * np.cos(np.radians(60)), 2000, 300 - 3 * np.sin(np.radians(60))],
+        atol=1e-9,
+    )
 
 
 def test_feet_are_converted_to_metres(tmp_path: Path) -> None:
@@ -257,7 +279,9 @@ def test_feet_are_converted_to_metres(tmp_path: Path) -> None:
     assert db.collar["depth"].tolist() == pytest.approx([100 * FEET_TO_METRES, 50 * FEET_TO_METRES])
     assert db.survey["depth"].tolist() == pytest.approx([0.0, 50 * FEET_TO_METRES, 0.0])
     assert db.assay["from"].tolist() == pytest.approx([0.0, 2 * FEET_TO_METRES, 0.0])
-    assert db.assay["to"].tolist() == pytest.approx([2 * FEET_TO_METRES, 4 * FEET_TO_METRES, 1 * FEET_TO_METRES])
+    assert db.assay["to"].tolist() == pytest.approx(
+        [2 * FEET_TO_METRES, 4 * FEET_TO_METRES, 1 * FEET_TO_METRES]
+    )
     # Coordinates stay in the CRS unit; the vertical hole B drops by the converted depth.
     b = db.samples.loc[db.samples["hole_id"] == "B"].iloc[0]
     assert b["x"] == pytest.approx(1100.0) and b["z"] == pytest.approx(310 - 0.5 * FEET_TO_METRES)
@@ -359,7 +383,8 @@ def test_collar_with_bad_coordinate_is_dropped_with_a_warning(tmp_path: Path) ->
     assert db.collar["hole_id"].tolist() == ["A", "B"]
     dropped = [f for f in report.findings if "row dropped" in f.message]
     assert [(f.file, f.row, f.column, f.value, f.severity) for f in dropped] == [
-        ("collar.csv", 3, "EAST", "abc", "warning")]
+        ("collar.csv", 3, "EAST", "abc", "warning")
+    ]
     assert report.usable
     _assert_accounting(report)
 
@@ -380,8 +405,9 @@ def test_losing_most_rows_of_a_file_is_an_error(tmp_path: Path) -> None:
         ("survey", "HOLEID,DEPTH,DIP\nA,0,-90\n", "survey.csv", "azimuth"),
     ],
 )
-def test_missing_required_column_names_file_and_column(tmp_path: Path, table: str, text: str, file: str,
-                                                        role: str) -> None:
+def test_missing_required_column_names_file_and_column(
+    tmp_path: Path, table: str, text: str, file: str, role: str
+) -> None:
     with pytest.raises(InputError) as caught:
         _load(tmp_path, **{table: text})
     error = caught.value
@@ -425,7 +451,10 @@ def test_project_toml_column_overrides_and_feet(tmp_path: Path) -> None:
     _write(tmp_path, "collar.csv", "DDH_NO,GDA_E,GDA_N,AHD,EOH_FT\nA,1000,2000,300,100\n")
     _write(tmp_path, "survey.csv", "DDH_NO,DEPTH,AZIMUTH,DIP\nA,0,0,-90\n")
     _write(tmp_path, "assay.csv", "DDH_NO,FROM,TO,La_ppm\nA,0,10,5\nA,10,20,6\n")
-    _write(tmp_path, "project.toml", """
+    _write(
+        tmp_path,
+        "project.toml",
+        """
 name = "Feet project"
 length_unit = "ft"
 
@@ -435,7 +464,8 @@ x = "GDA_E"
 y = "GDA_N"
 z = "AHD"
 depth = "EOH_FT"
-""")
+""",
+    )
     project = load_project(tmp_path)
     db = project.drillholes
     assert project.settings.name == "Feet project" and project.settings.length_unit == "ft"
@@ -469,5 +499,7 @@ def test_project_toml_unknown_key_and_missing_table(tmp_path: Path) -> None:
     assert caught.value.file == "lab.csv" and "lab.csv" in str(caught.value)
     (tmp_path / "assay.csv").rename(tmp_path / "lab.csv")
     project = load_project(tmp_path)
-    assert any("unknown key 'colour'" in f.message and f.severity == "warning" for f in project.report.findings)
+    assert any(
+        "unknown key 'colour'" in f.message and f.severity == "warning" for f in project.report.findings
+    )
     assert project.report.rows_read["lab.csv"] == 3

@@ -9,11 +9,18 @@ import pytest
 from pykrige.ok3d import OrdinaryKriging3D
 from scipy.spatial import cKDTree
 
-from afg_core.blockmodel import BlockModel, block_model_from_extent, mask_far_cells
-from afg_core.drillholes import load_drillholes
-from afg_core.estimation import cross_validate_by_hole, krige_block_model, ordinary_kriging, simple_kriging
-from afg_core.search import SearchNeighbourhood, _search_each, find_neighbours
-from afg_core.variography import Structure, VariogramModel, experimental_variogram, fit_variogram
+from afg_core.geostat.blockmodel import BlockModel, block_model_from_extent, mask_far_cells
+from afg_core.geostat.estimation import (
+    cross_validate_by_hole,
+    krige_block_model,
+    ordinary_kriging,
+    simple_kriging,
+)
+from afg_core.geostat.experimental import experimental_variogram
+from afg_core.geostat.fitting import fit_variogram
+from afg_core.geostat.search import SearchNeighbourhood, _search_each, find_neighbours
+from afg_core.geostat.variogram import Structure, VariogramModel
+from afg_core.io.drillholes import load_drillholes
 
 SPHERICAL = VariogramModel(kind="spherical", nugget=0.1, sill=1.0, range=300.0)
 
@@ -29,11 +36,15 @@ def _targets(m: int = 20, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0, 500, (m, 3)) * [1.0, 1.0, 0.4]
 
 
-def _drillholes(n_holes: int = 6, per_hole: int = 10, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _drillholes(
+    n_holes: int = 6, per_hole: int = 10, seed: int = 3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     collars = rng.uniform(0, 400, (n_holes, 2))
     depth = -5.0 * np.arange(per_hole)
-    coords = np.concatenate([np.column_stack([np.full(per_hole, x), np.full(per_hole, y), depth]) for x, y in collars])
+    coords = np.concatenate(
+        [np.column_stack([np.full(per_hole, x), np.full(per_hole, y), depth]) for x, y in collars]
+    )
     values = rng.normal(size=len(coords)) + coords[:, 0] / 200.0
     hole_ids = np.repeat([f"DH{i:02d}" for i in range(n_holes)], per_hole)
     return coords, values, hole_ids
@@ -86,7 +97,9 @@ def test_global_ordinary_kriging_agrees_with_pykrige(kind: str) -> None:
     "model",
     [
         SPHERICAL,
-        VariogramModel(kind="gaussian", nugget=0.1, sill=1.0, range=300.0, range_minor=100.0, azimuth=30.0, dip=10.0),
+        VariogramModel(
+            kind="gaussian", nugget=0.1, sill=1.0, range=300.0, range_minor=100.0, azimuth=30.0, dip=10.0
+        ),
         VariogramModel(kind="power", nugget=0.1, sill=0.01, range=1.2),
     ],
 )
@@ -114,7 +127,9 @@ def test_local_kriging_uses_the_nearest_samples() -> None:
 def test_max_per_hole_limits_samples_per_hole() -> None:
     coords, values, hole_ids = _drillholes()
     target = np.array([[200.0, 200.0, -20.0]])
-    result = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=9, max_per_hole=3, hole_ids=hole_ids)
+    result = ordinary_kriging(
+        coords, values, target, SPHERICAL, neighbours=9, max_per_hole=3, hole_ids=hole_ids
+    )
     assert result.n_neighbours[0] == 9
     distance = np.linalg.norm(coords - target, axis=1)
     assert len(np.unique(hole_ids[np.argsort(distance)[:9]])) < 3  # so the cap matters
@@ -319,8 +334,14 @@ def test_search_radius_and_minimum_samples_leave_far_targets_unestimated() -> No
     far = np.array([[2000.0, 2000.0, 0.0]])
     targets = np.vstack([_targets(5), far])
     result = ordinary_kriging(coords, values, targets, SPHERICAL, search=SearchNeighbourhood(radius=300.0))
-    assert np.isfinite(result.estimate[:5]).all() and np.isnan(result.estimate[5]) and result.n_neighbours[5] == 0
-    strict = ordinary_kriging(coords, values, targets, SPHERICAL, search=SearchNeighbourhood(radius=60.0, min_samples=4))
+    assert (
+        np.isfinite(result.estimate[:5]).all()
+        and np.isnan(result.estimate[5])
+        and result.n_neighbours[5] == 0
+    )
+    strict = ordinary_kriging(
+        coords, values, targets, SPHERICAL, search=SearchNeighbourhood(radius=60.0, min_samples=4)
+    )
     inside = np.array([(np.linalg.norm(coords - t, axis=1) <= 60.0).sum() for t in targets])
     np.testing.assert_array_equal(np.isfinite(strict.estimate), inside >= 4)
     np.testing.assert_array_equal(strict.n_neighbours, np.where(inside >= 4, np.minimum(inside, 32), 0))
@@ -361,8 +382,14 @@ def test_columns_kriged_together_equal_separate_calls() -> None:
     second = np.cos(coords[:, 0] / 50.0)
     other = VariogramModel(kind="exponential", nugget=0.05, sill=0.5, range=150.0)
     targets = _targets(30) * [0.8, 0.8, -0.25]
-    together = ordinary_kriging(coords, np.column_stack([values, second]), targets, [SPHERICAL, other],
-                                neighbours=12, hole_ids=hole_ids)
+    together = ordinary_kriging(
+        coords,
+        np.column_stack([values, second]),
+        targets,
+        [SPHERICAL, other],
+        neighbours=12,
+        hole_ids=hole_ids,
+    )
     for column, (vals, model) in enumerate([(values, SPHERICAL), (second, other)]):
         alone = ordinary_kriging(coords, vals, targets, model, neighbours=12, hole_ids=hole_ids)
         np.testing.assert_array_equal(together.estimate[:, column], alone.estimate)
@@ -375,23 +402,35 @@ def test_per_hole_cap_is_on_by_default_with_hole_ids() -> None:
     coords, values, hole_ids = _drillholes()
     target = np.array([[200.0, 200.0, -20.0]])
     default = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, hole_ids=hole_ids)
-    capped = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, max_per_hole=3, hole_ids=hole_ids)
+    capped = ordinary_kriging(
+        coords, values, target, SPHERICAL, neighbours=12, max_per_hole=3, hole_ids=hole_ids
+    )
     assert default.estimate[0] == capped.estimate[0]  # "auto" is ceil(12 / 4) = 3
-    blind = ordinary_kriging(coords, values, target, SPHERICAL, neighbours=12, max_per_hole=None, hole_ids=hole_ids)
+    blind = ordinary_kriging(
+        coords, values, target, SPHERICAL, neighbours=12, max_per_hole=None, hole_ids=hole_ids
+    )
     assert blind.estimate[0] != default.estimate[0]
 
 
 def test_nested_structures_add_up_in_kriging() -> None:
     coords, values = _samples()
     targets = _targets(40)
-    halves = VariogramModel(kind="spherical", nugget=0.1, sill=0.5, range=300.0,
-                            nested=(Structure("spherical", 0.5, 300.0),))
+    halves = VariogramModel(
+        kind="spherical", nugget=0.1, sill=0.5, range=300.0, nested=(Structure("spherical", 0.5, 300.0),)
+    )
     for neighbours in (None, 10):
         a = ordinary_kriging(coords, values, targets, halves, neighbours=neighbours)
         b = ordinary_kriging(coords, values, targets, SPHERICAL, neighbours=neighbours)
         np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-10)
-    nested = VariogramModel(kind="exponential", nugget=0.05, sill=0.3, range=60.0, range_minor=30.0, azimuth=20.0,
-                            nested=(Structure("spherical", 0.7, 400.0),))
+    nested = VariogramModel(
+        kind="exponential",
+        nugget=0.05,
+        sill=0.3,
+        range=60.0,
+        range_minor=30.0,
+        azimuth=20.0,
+        nested=(Structure("spherical", 0.7, 400.0),),
+    )
     local = ordinary_kriging(coords, values, targets, nested, neighbours=100)
     whole = ordinary_kriging(coords, values, targets, nested, neighbours=None)
     np.testing.assert_allclose(local.estimate, whole.estimate, rtol=1e-9)
@@ -402,8 +441,14 @@ def test_local_kriging_agrees_with_pykrige_n_closest_points() -> None:
     coords, values = _samples(150)
     targets = _targets(40)
     model = VariogramModel(kind="spherical", nugget=0.1, sill=0.8, range=250.0)
-    reference = OrdinaryKriging3D(coords[:, 0], coords[:, 1], coords[:, 2], values, variogram_model="spherical",
-                                  variogram_parameters=[model.total_sill, model.range, model.nugget])
+    reference = OrdinaryKriging3D(
+        coords[:, 0],
+        coords[:, 1],
+        coords[:, 2],
+        values,
+        variogram_model="spherical",
+        variogram_parameters=[model.total_sill, model.range, model.nugget],
+    )
     expected, expected_variance = reference.execute("points", *targets.T, backend="loop", n_closest_points=16)
     result = ordinary_kriging(coords, values, targets, model, neighbours=16)
     np.testing.assert_allclose(result.estimate, np.asarray(expected), rtol=1e-6)
@@ -413,14 +458,20 @@ def test_local_kriging_agrees_with_pykrige_n_closest_points() -> None:
 def test_global_neighbourhood_refuses_large_sample_sets() -> None:
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="neighbours"):
-        ordinary_kriging(rng.uniform(size=(7000, 3)), rng.normal(size=7000), rng.uniform(size=(2, 3)), SPHERICAL,
-                         neighbours=None)
+        ordinary_kriging(
+            rng.uniform(size=(7000, 3)),
+            rng.normal(size=7000),
+            rng.uniform(size=(2, 3)),
+            SPHERICAL,
+            neighbours=None,
+        )
 
 
 def test_forrestania_drill_holes_krige_end_to_end() -> None:
     folder = DATA / "forrestania-wa-drillholes"
-    database, _ = load_drillholes(folder / "forrestania_collar.csv", folder / "forrestania_assay.csv",
-                                  folder / "forrestania_survey.csv")
+    database, _ = load_drillholes(
+        folder / "forrestania_collar.csv", folder / "forrestania_assay.csv", folder / "forrestania_survey.csv"
+    )
     samples = database.samples.dropna(subset=["Ni"])
     samples = samples[samples["Ni"] > 0]
     coords = samples[["x", "y", "z"]].to_numpy()
@@ -428,13 +479,22 @@ def test_forrestania_drill_holes_krige_end_to_end() -> None:
     holes = samples["hole_id"].to_numpy()
     model = fit_variogram(experimental_variogram(coords, values, n_lags=15, max_lag=2000.0), kind="spherical")
     block = block_model_from_extent(coords, cell_size=(500.0, 500.0, 50.0))
-    kriged = krige_block_model(block, coords, values, model, hole_ids=holes,
-                               search=SearchNeighbourhood(max_samples=24, radius=1500.0))
+    kriged = krige_block_model(
+        block,
+        coords,
+        values,
+        model,
+        hole_ids=holes,
+        search=SearchNeighbourhood(max_samples=24, radius=1500.0),
+    )
     estimated = kriged.block.mask
     assert 0 < estimated.sum() < block.n_cells  # far cells are masked, not extrapolated
     assert np.isfinite(kriged.estimate[estimated]).all() and np.isnan(kriged.estimate[~estimated]).all()
     assert (kriged.variance[estimated] >= 0).all()
-    assert values.min() - 1e-9 <= np.nanmin(kriged.estimate) and np.nanmax(kriged.estimate) <= values.max() + 1e-9
+    assert (
+        values.min() - 1e-9 <= np.nanmin(kriged.estimate)
+        and np.nanmax(kriged.estimate) <= values.max() + 1e-9
+    )
     scores = cross_validate_by_hole(coords, values, holes, model, neighbours=24)
     assert np.isfinite(scores.rmse) and scores.rmse < values.std() * 1.5
 
@@ -447,7 +507,9 @@ def test_covariances_reused_between_consecutive_targets_change_nothing() -> None
     targets = block.cell_centres()
     model = VariogramModel(kind="spherical", nugget=0.1, sill=1.0, range=150.0)
     together = ordinary_kriging(coords, values, targets, model, neighbours=16, hole_ids=holes)
-    alone = [ordinary_kriging(coords, values, target[None], model, neighbours=16, hole_ids=holes)
-             for target in targets[::7]]
+    alone = [
+        ordinary_kriging(coords, values, target[None], model, neighbours=16, hole_ids=holes)
+        for target in targets[::7]
+    ]
     np.testing.assert_allclose(together.estimate[::7], [r.estimate[0] for r in alone], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(together.variance[::7], [r.variance[0] for r in alone], rtol=1e-10, atol=1e-12)

@@ -21,18 +21,57 @@ from afg_core.geochem import (
 )
 
 #: IUPAC standard atomic weights (abridged), for checking the oxide factors independently.
-ATOMIC_WEIGHT = {"O": 15.999, "Fe": 55.845, "Si": 28.085, "Al": 26.982, "Ti": 47.867, "La": 138.905,
-                 "Ce": 140.116, "Pr": 140.908, "Nd": 144.242, "Sm": 150.36, "Eu": 151.964, "Gd": 157.25,
-                 "Tb": 158.925, "Dy": 162.500, "Ho": 164.930, "Er": 167.259, "Tm": 168.934, "Yb": 173.045,
-                 "Lu": 174.967, "Y": 88.906}
+ATOMIC_WEIGHT = {
+    "O": 15.999,
+    "Fe": 55.845,
+    "Si": 28.085,
+    "Al": 26.982,
+    "Ti": 47.867,
+    "La": 138.905,
+    "Ce": 140.116,
+    "Pr": 140.908,
+    "Nd": 144.242,
+    "Sm": 150.36,
+    "Eu": 151.964,
+    "Gd": 157.25,
+    "Tb": 158.925,
+    "Dy": 162.500,
+    "Ho": 164.930,
+    "Er": 167.259,
+    "Tm": 168.934,
+    "Yb": 173.045,
+    "Lu": 174.967,
+    "Y": 88.906,
+}
 #: (metal atoms, oxygen atoms) per oxide formula.
-FORMULA = {"Fe2O3": (2, 3), "SiO2": (1, 2), "Al2O3": (2, 3), "TiO2": (1, 2), "CeO2": (1, 2), "Pr6O11": (6, 11),
-           "Tb4O7": (4, 7)}
+FORMULA = {
+    "Fe2O3": (2, 3),
+    "SiO2": (1, 2),
+    "Al2O3": (2, 3),
+    "TiO2": (1, 2),
+    "CeO2": (1, 2),
+    "Pr6O11": (6, 11),
+    "Tb4O7": (4, 7),
+}
 
 #: McDonough & Sun (1995) CI chondrite, ppm, as printed in their Table 1.
-MCDONOUGH_SUN = {"La": 0.237, "Ce": 0.613, "Pr": 0.0928, "Nd": 0.457, "Sm": 0.148, "Eu": 0.0563, "Gd": 0.199,
-                 "Tb": 0.0361, "Dy": 0.246, "Ho": 0.0546, "Er": 0.160, "Tm": 0.0247, "Yb": 0.161, "Lu": 0.0246,
-                 "Y": 1.57}
+MCDONOUGH_SUN = {
+    "La": 0.237,
+    "Ce": 0.613,
+    "Pr": 0.0928,
+    "Nd": 0.457,
+    "Sm": 0.148,
+    "Eu": 0.0563,
+    "Gd": 0.199,
+    "Tb": 0.0361,
+    "Dy": 0.246,
+    "Ho": 0.0546,
+    "Er": 0.160,
+    "Tm": 0.0247,
+    "Yb": 0.161,
+    "Lu": 0.0246,
+    "Y": 1.57,
+}
 
 
 @pytest.mark.parametrize(
@@ -53,10 +92,17 @@ def test_parse_element_column(header: str, expected: tuple) -> None:
 
 @pytest.mark.parametrize(
     "header, element, unit, oxide",
-    [("Fe2O3 (%)", "Fe", "pct", 1.4297), ("SiO2_pct", "Si", "pct", 2.1393), ("La2O3_ppm", "La", "ppm", 1.1728),
-     ("Y2O3 ppm", "Y", "ppm", 1.2699), ("CeO2", "Ce", None, 1.2284)],
+    [
+        ("Fe2O3 (%)", "Fe", "pct", 1.4297),
+        ("SiO2_pct", "Si", "pct", 2.1393),
+        ("La2O3_ppm", "La", "ppm", 1.1728),
+        ("Y2O3 ppm", "Y", "ppm", 1.2699),
+        ("CeO2", "Ce", None, 1.2284),
+    ],
 )
-def test_oxide_columns_convert_to_the_element(header: str, element: str, unit: str | None, oxide: float) -> None:
+def test_oxide_columns_convert_to_the_element(
+    header: str, element: str, unit: str | None, oxide: float
+) -> None:
     parsed_element, parsed_unit, factor = parse_element_column(header)
     assert (parsed_element, parsed_unit) == (element, unit)
     assert factor == pytest.approx(1.0 / oxide)
@@ -70,7 +116,9 @@ def test_non_element_headers_are_not_elements(header: str) -> None:
 @pytest.mark.parametrize("element, oxide, factor", [(e, o, f) for e, (o, f) in OXIDES.items()])
 def test_oxide_factors_agree_with_atomic_weights(element: str, oxide: str, factor: float) -> None:
     metal, oxygen = FORMULA.get(oxide, (2, 3))
-    expected = (metal * ATOMIC_WEIGHT[element] + oxygen * ATOMIC_WEIGHT["O"]) / (metal * ATOMIC_WEIGHT[element])
+    expected = (metal * ATOMIC_WEIGHT[element] + oxygen * ATOMIC_WEIGHT["O"]) / (
+        metal * ATOMIC_WEIGHT[element]
+    )
     assert factor == pytest.approx(expected, rel=1e-4)
 
 
@@ -128,12 +176,20 @@ def test_europium_anomaly_of_a_doubled_eu() -> None:
 
 
 def test_yttrium_holmium_ratio() -> None:
-    np.testing.assert_allclose(yttrium_holmium_ratio(pd.DataFrame({"Y": [40.0, 28.0], "Ho": [1.0, 1.0]})), [40.0, 28.0])
+    np.testing.assert_allclose(
+        yttrium_holmium_ratio(pd.DataFrame({"Y": [40.0, 28.0], "Ho": [1.0, 1.0]})), [40.0, 28.0]
+    )
 
 
 def test_total_rare_earth_oxides_of_known_inputs() -> None:
-    table = pd.DataFrame({"La": [100.0, np.nan, np.nan], "Ce": [200.0, 10.0, np.nan], "Y": [50.0, np.nan, np.nan],
-                          "Fe": [30.0, 30.0, 30.0]})
+    table = pd.DataFrame(
+        {
+            "La": [100.0, np.nan, np.nan],
+            "Ce": [200.0, 10.0, np.nan],
+            "Y": [50.0, np.nan, np.nan],
+            "Fe": [30.0, 30.0, 30.0],
+        }
+    )
     treo = total_rare_earth_oxides(table)
     assert treo.iloc[0] == pytest.approx(100 * 1.1728 + 200 * 1.2284 + 50 * 1.2699)
     assert treo.iloc[1] == pytest.approx(10 * 1.2284)  # missing elements count as zero
@@ -146,4 +202,5 @@ def test_treo_of_one_ppm_of_each_ree() -> None:
     ones = pd.DataFrame([{e: 1.0 for e in REE_TARGETS}])
     assert total_rare_earth_oxides(ones).iloc[0] == pytest.approx(sum(OXIDES[e][1] for e in REE_TARGETS))
     assert total_rare_earth_oxides(ones, include_yttrium=False).iloc[0] == pytest.approx(
-        sum(OXIDES[e][1] for e in LANTHANIDES))
+        sum(OXIDES[e][1] for e in LANTHANIDES)
+    )

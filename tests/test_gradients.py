@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from afg_core.blockmodel import BlockModel
-from afg_core.estimation import krige_block_model
-from afg_core.geophysics import Grid
-from afg_core.gradients import block_gradient, geophysics_gradient
-from afg_core.variography import VariogramModel
+from afg_core.geostat.blockmodel import BlockModel
+from afg_core.geostat.estimation import krige_block_model
+from afg_core.geostat.gradients import block_gradient, geophysics_gradient
+from afg_core.geostat.variogram import VariogramModel
+from afg_core.io.grids import Grid
 
 BLOCK = BlockModel(origin=(100.0, 200.0, -50.0), cell_size=(10.0, 20.0, 5.0), shape=(6, 5, 4))
 
@@ -37,8 +37,11 @@ def test_quadratic_field_gradient_is_exact_inside() -> None:
     np.testing.assert_allclose(gradient.component("z")[inside], -2 * gz[inside], rtol=1e-12)
     # Sampling interpolates each component trilinearly, exact for these linear derivatives.
     points = np.array([[xs[2] + 3.0, ys[2] - 7.0, zs[1] + 1.0], [xs[3], ys[3], zs[2]]])
-    np.testing.assert_allclose(gradient.sample(points), np.column_stack(
-        [2 * points[:, 0], points[:, 1], -2 * points[:, 2]]), rtol=1e-12)
+    np.testing.assert_allclose(
+        gradient.sample(points),
+        np.column_stack([2 * points[:, 0], points[:, 1], -2 * points[:, 2]]),
+        rtol=1e-12,
+    )
 
 
 def test_masked_cells_use_one_sided_differences_and_stay_nan() -> None:
@@ -53,7 +56,9 @@ def test_masked_cells_use_one_sided_differences_and_stay_nan() -> None:
     np.testing.assert_allclose(dx[4], 4.0)
     isolated = np.zeros(BLOCK.shape, dtype=bool)
     isolated[2, 2, 2] = True
-    lone = block_gradient(BlockModel(BLOCK.origin, BLOCK.cell_size, BLOCK.shape, isolated), _field(lambda x, y, z: x))
+    lone = block_gradient(
+        BlockModel(BLOCK.origin, BLOCK.cell_size, BLOCK.shape, isolated), _field(lambda x, y, z: x)
+    )
     assert np.isnan(lone.component("x")).all()
 
 

@@ -69,7 +69,9 @@ def test_data_page(demo_collars: pd.DataFrame) -> None:
     assert shown["Drill holes"] == str(len(demo_collars))
     assert int(shown["Assay intervals"].replace(",", "")) > 1000
     assert len(plotly_charts(at)) >= 3  # plan map, strip log, spider plot
-    collar_table = next(d.value for d in at.dataframe if "hole_id" in d.value and "survey" not in str(d.value.columns))
+    collar_table = next(
+        d.value for d in at.dataframe if "hole_id" in d.value and "survey" not in str(d.value.columns)
+    )
     assert len(collar_table) == len(demo_collars)
 
     hole = next(s for s in at.selectbox if s.label == "Hole")
@@ -146,7 +148,9 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     at = open_page("pages/train.py")
     assert at.title[0].value == "Train"
     shown = metrics(at)
-    n_train, n_val, n_test = (int(shown[k]) for k in ("Training holes", "Validation holes", "Held-out test holes"))
+    n_train, n_val, n_test = (
+        int(shown[k]) for k in ("Training holes", "Validation holes", "Held-out test holes")
+    )
     assert n_train > 0 and n_val > 0 and n_test > 0
     assert n_train + n_val + n_test == len(demo_collars)
     assert not at.dataframe  # nothing trained yet
@@ -164,8 +168,9 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     treo = scores.loc[scores["target"] == "TREO"]
     assert {"LSTM", "FNN", "Kriging"} <= set(treo["model"])
     accuracy = {k: v for k, v in metrics(at).items() if "TREO class accuracy" in k}
-    assert {"LSTM: TREO class accuracy", "FNN: TREO class accuracy",
-            "Kriging: TREO class accuracy"} <= set(accuracy)
+    assert {"LSTM: TREO class accuracy", "FNN: TREO class accuracy", "Kriging: TREO class accuracy"} <= set(
+        accuracy
+    )
     for value in accuracy.values():
         assert 0 <= float(value.rstrip(" %")) <= 100
 

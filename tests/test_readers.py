@@ -10,20 +10,31 @@ import rasterio
 import spectral.io.envi as envi
 from rasterio.transform import from_origin
 
-from afg_core.blockmodel import BlockModel
 from afg_core.errors import InputError
-from afg_core.geophysics import Grid, sample_at_cells
-from afg_core.grid_readers import read_geotiff_grid, read_grid, regular_grid_from_points
-from afg_core.spectral import spectral_pca, scores_at_columns, sample_scores_at
-from afg_core.spectral_readers import read_cube
-from afg_core.validation import ValidationReport
+from afg_core.geostat.blockmodel import BlockModel
+from afg_core.io.cube_readers import read_cube
+from afg_core.io.grid_readers import read_geotiff_grid, read_grid, regular_grid_from_points
+from afg_core.io.grids import Grid, sample_at_cells
+from afg_core.io.validation import ValidationReport
+from afg_core.spectral.pca import sample_scores_at, scores_at_columns, spectral_pca
 
 
-def _geotiff(path: Path, data: np.ndarray, crs: str, x_left: float, y_top: float, size: float, **tags) -> None:
+def _geotiff(
+    path: Path, data: np.ndarray, crs: str, x_left: float, y_top: float, size: float, **tags
+) -> None:
     bands = data[None] if data.ndim == 2 else data
-    with rasterio.open(path, "w", driver="GTiff", height=bands.shape[1], width=bands.shape[2], count=bands.shape[0],
-                       dtype="float32", crs=crs, transform=from_origin(x_left, y_top, size, size),
-                       nodata=-9999.0) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=bands.shape[1],
+        width=bands.shape[2],
+        count=bands.shape[0],
+        dtype="float32",
+        crs=crs,
+        transform=from_origin(x_left, y_top, size, size),
+        nodata=-9999.0,
+    ) as out:
         out.write(bands.astype(np.float32))
         if tags:
             out.update_tags(**tags)
@@ -78,9 +89,17 @@ def test_surface_grids_attach_to_every_depth_voxels_do_not() -> None:
 
 
 def _write_envi(path: Path, reflectance: np.ndarray, wavelengths_um: np.ndarray) -> None:
-    envi.save_image(str(path), (reflectance * 10000).astype(np.int16), force=True, metadata={
-        "wavelength": list(wavelengths_um), "wavelength units": "Micrometers",
-        "reflectance scale factor": 10000, "map info": ["UTM", 1, 1, 500000.0, 7000040.0, 2.0, 2.0, 50, "South"]})
+    envi.save_image(
+        str(path),
+        (reflectance * 10000).astype(np.int16),
+        force=True,
+        metadata={
+            "wavelength": list(wavelengths_um),
+            "wavelength units": "Micrometers",
+            "reflectance scale factor": 10000,
+            "map info": ["UTM", 1, 1, 500000.0, 7000040.0, 2.0, 2.0, 50, "South"],
+        },
+    )
 
 
 def test_envi_cube_reads_units_scale_and_georeference(tmp_path: Path) -> None:
@@ -105,9 +124,20 @@ def test_multiband_geotiff_cube_and_pc_scores_at_block_columns(tmp_path: Path) -
     rng = np.random.default_rng(1)
     wavelengths = np.linspace(450, 2400, 12)
     abundance = np.linspace(0, 1, 16)[None, :, None] * np.ones((10, 16, 1))
-    reflectance = 0.5 - 0.3 * abundance * np.exp(-((wavelengths - 900) / 150) ** 2) + rng.normal(0, 0.002, (10, 16, 12))
-    _geotiff(tmp_path / "cube.tif", np.moveaxis(reflectance, -1, 0), "EPSG:28350", 0.0, 10.0, 1.0,
-             wavelength=",".join(f"{w:.1f}" for w in wavelengths))
+    reflectance = (
+        0.5
+        - 0.3 * abundance * np.exp(-(((wavelengths - 900) / 150) ** 2))
+        + rng.normal(0, 0.002, (10, 16, 12))
+    )
+    _geotiff(
+        tmp_path / "cube.tif",
+        np.moveaxis(reflectance, -1, 0),
+        "EPSG:28350",
+        0.0,
+        10.0,
+        1.0,
+        wavelength=",".join(f"{w:.1f}" for w in wavelengths),
+    )
     cube = read_cube(tmp_path / "cube.tif")
     assert cube.shape == (10, 16, 12) and cube.origin == (0.5, 0.5)
     pca = spectral_pca(cube, n_components=2)
@@ -125,7 +155,7 @@ def test_geotiff_cube_without_wavelengths_is_refused(tmp_path: Path) -> None:
 
 
 def test_report_accounts_xyz_rows(tmp_path: Path) -> None:
-    from afg_core.grid_readers import read_xyz_grid
+    from afg_core.io.grid_readers import read_xyz_grid
 
     (tmp_path / "pts.csv").write_text("X,Y,TMI\n0,0,1\n10,0,2\n0,10,x\n10,10,4\n")
     report = ValidationReport()

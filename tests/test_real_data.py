@@ -16,17 +16,18 @@ import pytest
 from pyproj import Transformer
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
+from test_spectral import _usgs_library
 
-from afg_core.__main__ import main
-from afg_core.drillholes import read_collar
+from afg_core.cli import main
 from afg_core.errors import InputError
 from afg_core.geochem import OXIDES
-from afg_core.grid_readers import read_xyz_grid
-from afg_core.project import load_project
-from afg_core.spectral import pca_of_spectra, read_point_spectra_csv
-from afg_core.spectral_readers import read_sed
-from afg_core.validation import ValidationReport
-from test_spectral import _usgs_library
+from afg_core.io.cube_readers import read_sed
+from afg_core.io.cubes import read_point_spectra_csv
+from afg_core.io.drillholes import read_collar
+from afg_core.io.grid_readers import read_xyz_grid
+from afg_core.io.project import load_project
+from afg_core.io.validation import ValidationReport
+from afg_core.spectral.pca import pca_of_spectra
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FORRESTANIA = DATA / "forrestania-wa-drillholes"
@@ -42,8 +43,11 @@ def _assert_every_row_accounted(report: ValidationReport, expected_rows: dict[st
         assert report.rows_read[file] == rows, file
         assert report.rows_read[file] == report.rows_kept[file] + report.rows_dropped[file], file
         dropped_findings = [f for f in report.findings if f.file == file and "dropped" in f.message and f.row]
-        summarised = sum(f.count for f in report.findings if f.file == file and "further rows" in f.message
-                         and "dropped" in f.message)
+        summarised = sum(
+            f.count
+            for f in report.findings
+            if f.file == file and "further rows" in f.message and "dropped" in f.message
+        )
         assert len(dropped_findings) + summarised == report.rows_dropped[file], file
 
 
@@ -52,24 +56,32 @@ def _csv_rows(path: Path) -> int:
 
 
 def test_forrestania_collar_survey_assay(tmp_path: Path) -> None:
-    folder = _project(tmp_path, f"""
+    folder = _project(
+        tmp_path,
+        f"""
 name = "Forrestania"
 [files]
-collar = "{FORRESTANIA / 'forrestania_collar.csv'}"
-survey = "{FORRESTANIA / 'forrestania_survey.csv'}"
-assay = "{FORRESTANIA / 'forrestania_assay.csv'}"
-""")
+collar = "{FORRESTANIA / "forrestania_collar.csv"}"
+survey = "{FORRESTANIA / "forrestania_survey.csv"}"
+assay = "{FORRESTANIA / "forrestania_assay.csv"}"
+""",
+    )
     project = load_project(folder)
     report, db = project.report, project.drillholes
     assert report.usable
-    _assert_every_row_accounted(report, {"forrestania_collar.csv": 100, "forrestania_survey.csv": 144,
-                                         "forrestania_assay.csv": 4074})
+    _assert_every_row_accounted(
+        report, {"forrestania_collar.csv": 100, "forrestania_survey.csv": 144, "forrestania_assay.csv": 4074}
+    )
     assert len(db.collar) == 100 and db.assay["hole_id"].nunique() == 72
     # No depth column: depths come from the deepest interval or station (reported).
     assert any("no depth column" in f.message for f in report.findings)
-    deepest = pd.concat([db.assay.groupby("hole_id")["to"].max(), db.survey.groupby("hole_id")["depth"].max()])
-    np.testing.assert_allclose(db.collar.set_index("hole_id")["depth"].loc[deepest.index.unique()],
-                               deepest.groupby(level=0).max().loc[deepest.index.unique()])
+    deepest = pd.concat(
+        [db.assay.groupby("hole_id")["to"].max(), db.survey.groupby("hole_id")["depth"].max()]
+    )
+    np.testing.assert_allclose(
+        db.collar.set_index("hole_id")["depth"].loc[deepest.index.unique()],
+        deepest.groupby(level=0).max().loc[deepest.index.unique()],
+    )
     # 28 collars have neither survey nor orientation: vertical, and said so.
     unsurveyed = [f for f in report.findings if "have no survey" in f.message]
     assert unsurveyed[0].count == 28 and "vertical" in unsurveyed[0].message
@@ -83,7 +95,8 @@ assay = "{FORRESTANIA / 'forrestania_assay.csv'}"
     # Length-weighted compositing keeps the metal content of each hole (Ni is dense in the data).
     sampled = samples.dropna(subset=["Ni"])
     assert (composites["Ni"] * composites["Ni_length"]).sum() == pytest.approx(
-        (sampled["Ni"] * sampled["length"]).sum(), rel=0.02)
+        (sampled["Ni"] * sampled["length"]).sum(), rel=0.02
+    )
 
 
 def test_gswa_collars_in_longitude_latitude_become_mga_metres() -> None:
@@ -92,8 +105,9 @@ def test_gswa_collars_in_longitude_latitude_become_mga_metres() -> None:
     file = "gswa_hyden_collars_baselode.csv"
     assert report.rows_read[file] == 4685 == report.rows_kept[file] + report.rows_dropped[file]
     _assert_every_row_accounted(report, {file: 4685})
-    expected = Transformer.from_crs("EPSG:4326", "EPSG:28350", always_xy=True).transform(119.6338225853127,
-                                                                                        -32.36375636544106)
+    expected = Transformer.from_crs("EPSG:4326", "EPSG:28350", always_xy=True).transform(
+        119.6338225853127, -32.36375636544106
+    )
     first = collar.iloc[0]
     np.testing.assert_allclose([first["x"], first["y"]], expected, atol=0.01)
     assert first["z"] == 379.0 and first["depth"] == 198.0
@@ -141,14 +155,19 @@ def test_trondelag_o_longitude_latitude_match_the_files_utm_columns(tmp_path: Pa
 def test_trondelag_c_with_a_documented_column_mapping(tmp_path: Path) -> None:
     # Its coordinates are DDE/DDN (degrees) and E32wgs/N32wgs (UTM 32N): no standard name, so map them.
     path = DATA / "gemas-trondelag-soils" / "trondelagC.csv"
-    project = load_project(_project(tmp_path, f"""
+    project = load_project(
+        _project(
+            tmp_path,
+            f"""
 crs = "EPSG:32632"
 [files]
 samples = "{path}"
 [columns]
 x = "E32wgs"
 y = "N32wgs"
-"""))
+""",
+        )
+    )
     assert project.report.usable
     assert {"La", "Ce", "Y", "Fe", "Ti"} <= set(project.drillholes.elements)
     _assert_every_row_accounted(project.report, {"trondelagC.csv": 754})
@@ -181,8 +200,9 @@ def test_rio_aeromagnetic_lines_grid_and_sample() -> None:
     assert report.rows_read[path.name] == 81796 == report.rows_kept[path.name]
     assert grid.values.ndim == 2 and np.isfinite(grid.values).mean() > 0.9
     lines = pd.read_csv(path)
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32723", always_xy=True).transform(lines["longitude"],
-                                                                                   lines["latitude"])
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32723", always_xy=True).transform(
+        lines["longitude"], lines["latitude"]
+    )
     sampled = grid.sample(np.asarray(x), np.asarray(y))
     ok = np.isfinite(sampled)
     assert ok.mean() > 0.95
@@ -203,7 +223,7 @@ def test_hylite_and_usgs_spectra_pca_separates_iron_oxides() -> None:
     predicted = cross_val_predict(LinearDiscriminantAnalysis(), pca.scores, labels, cv=LeaveOneOut())
     # Majority baseline 85 %; observed 94 %, and no hylite rock taken for an iron oxide.
     assert np.mean(predicted == labels) >= 0.92
-    assert not predicted[len(usgs):].any()
+    assert not predicted[len(usgs) :].any()
     ferric = np.array([bool(re.match(r"^(Nano)?[Hh]ematite|^Goethite", n)) for n in names])
     assert predicted[: len(usgs)][ferric].mean() >= 0.75  # observed 11 of 14 hematites and goethites
 

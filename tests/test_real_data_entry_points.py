@@ -15,22 +15,26 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from afg_core.__main__ import main
+from afg_core.cli import main
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 APP = Path(__file__).resolve().parents[1] / "app.py"
 FORRESTANIA = DATA / "forrestania-wa-drillholes"
 
 SETS = {
-    "forrestania": ('[files]\ncollar = "{d}/forrestania-wa-drillholes/forrestania_collar.csv"\n'
-                    'survey = "{d}/forrestania-wa-drillholes/forrestania_survey.csv"\n'
-                    'assay = "{d}/forrestania-wa-drillholes/forrestania_assay.csv"\n'),
+    "forrestania": (
+        '[files]\ncollar = "{d}/forrestania-wa-drillholes/forrestania_collar.csv"\n'
+        'survey = "{d}/forrestania-wa-drillholes/forrestania_survey.csv"\n'
+        'assay = "{d}/forrestania-wa-drillholes/forrestania_assay.csv"\n'
+    ),
     "baltic-top": '[files]\nsamples = "{d}/baltic-soil-survey/bsstop.csv"\n',
     "baltic-bottom": '[files]\nsamples = "{d}/baltic-soil-survey/bssbot.csv"\n',
     "gemas": '[files]\nsamples = "{d}/gemas-trondelag-soils/gemas.csv"\n',
     "trondelag-o": '[files]\nsamples = "{d}/gemas-trondelag-soils/trondelagO.csv"\n',
-    "trondelag-c": ('crs = "EPSG:32632"\n[files]\nsamples = "{d}/gemas-trondelag-soils/trondelagC.csv"\n'
-                    '[columns]\nx = "E32wgs"\ny = "N32wgs"\n'),
+    "trondelag-c": (
+        'crs = "EPSG:32632"\n[files]\nsamples = "{d}/gemas-trondelag-soils/trondelagC.csv"\n'
+        '[columns]\nx = "E32wgs"\ny = "N32wgs"\n'
+    ),
     "yilgarn": 'crs = "EPSG:28350"\n[files]\nsamples = "{d}/yilgarn-laterite-csiro-age/laterites_csiro_age_yilgarn.csv"\n',
 }
 
@@ -82,8 +86,9 @@ def test_variogram_page_tunes_a_real_set(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.usefixtures("navigation_mode")
-@pytest.mark.parametrize("page", ["pages/viewer_3d.py", "pages/drill_targets.py", "pages/train.py",
-                                  "pages/spectral_pca.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/viewer_3d.py", "pages/drill_targets.py", "pages/train.py", "pages/spectral_pca.py"]
+)
 @pytest.mark.parametrize("name", ["forrestania", "yilgarn"])
 def test_other_pages_open_a_real_set(tmp_path: Path, name: str, page: str) -> None:
     # Drill holes (Forrestania) and a regional surface survey of 7,742 sites (Yilgarn), whose extent

@@ -13,17 +13,14 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
 from afg_core.errors import InputError
-from afg_core.spectral import (
-    HyperspectralCube,
+from afg_core.io.cubes import HyperspectralCube, read_cube_npz, read_point_spectra_csv, write_cube_npz
+from afg_core.spectral.pca import (
     SpectralPCA,
     bad_band_mask,
     continuum_removed,
     pca_of_spectra,
-    read_cube_npz,
-    read_point_spectra_csv,
     sample_scores_at,
     spectral_pca,
-    write_cube_npz,
 )
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -64,9 +61,7 @@ def make_synthetic_cube() -> tuple[HyperspectralCube, np.ndarray]:
     reflectance[..., in_water_band] += rng.normal(0, 0.2, (ROWS, COLS, in_water_band.sum()))
     reflectance[5:9, :, WAVELENGTHS == NAN_BAND_NM] = np.nan
     reflectance[NODATA] = np.nan
-    cube = HyperspectralCube(
-        reflectance, WAVELENGTHS, origin=(500_000.0, 7_000_000.0), pixel_size=0.5
-    )
+    cube = HyperspectralCube(reflectance, WAVELENGTHS, origin=(500_000.0, 7_000_000.0), pixel_size=0.5)
     return cube, abundance
 
 
@@ -312,9 +307,7 @@ def test_real_iron_oxide_spectra_separate_in_pc_space():
     # leave-one-out, must recover the iron oxides far better than the 69 % majority
     # baseline. Observed: 48/51; the misses are magnetite and maghemite (dark and
     # nearly featureless) and one fluorapatite.
-    predicted = cross_val_predict(
-        LinearDiscriminantAnalysis(), pca.scores, is_iron, cv=LeaveOneOut()
-    )
+    predicted = cross_val_predict(LinearDiscriminantAnalysis(), pca.scores, is_iron, cv=LeaveOneOut())
     assert np.mean(predicted == is_iron) >= 0.9
     ferric = np.array([bool(re.match(r"^(Nano)?[Hh]ematite|^Goethite", n)) for n in names])
     assert np.all(predicted[ferric])

@@ -11,17 +11,15 @@ import pytest
 from pykrige import variogram_models as pk
 from scipy.spatial.distance import pdist
 
-from afg_core.variography import (
+from afg_core.geostat.experimental import (
     ExperimentalVariogram,
-    Structure,
-    VariogramModel,
-    axis_directions,
     downhole_variogram,
     experimental_variogram,
-    fit_variogram,
     transform_values,
     variogram_map,
 )
+from afg_core.geostat.fitting import fit_variogram
+from afg_core.geostat.variogram import Structure, VariogramModel, axis_directions
 
 BOUNDED = ["spherical", "exponential", "gaussian", "hole-effect"]
 
@@ -111,7 +109,13 @@ def test_isotropic_lags_are_euclidean() -> None:
 def test_azimuth_90_puts_the_major_axis_east() -> None:
     r = 200.0
     model = VariogramModel(
-        kind="spherical", nugget=0.0, sill=1.0, range=r, range_minor=r / 4, range_vertical=r / 10, azimuth=90.0
+        kind="spherical",
+        nugget=0.0,
+        sill=1.0,
+        range=r,
+        range_minor=r / 4,
+        range_vertical=r / 10,
+        azimuth=90.0,
     )
     # East at distance r is one major range: the isotropic-equivalent lag is r.
     assert model.scaled_lags([r, 0.0, 0.0]) == pytest.approx(r)
@@ -272,7 +276,9 @@ def test_meuse_log_zinc_fit_lands_near_gstat() -> None:
     xy = meuse[["x", "y"]].to_numpy()
     # gstat's defaults: cutoff a third of the bounding-box diagonal, 15 bins, weights N / h².
     cutoff = np.linalg.norm(np.ptp(xy, axis=0)) / 3
-    experimental = experimental_variogram(xy, transform_values(meuse["zinc"], "log"), n_lags=15, max_lag=cutoff)
+    experimental = experimental_variogram(
+        xy, transform_values(meuse["zinc"], "log"), n_lags=15, max_lag=cutoff
+    )
     assert experimental.n_pairs[0] == 57  # gstat's first bin holds 57 pairs too
     fitted = fit_variogram(experimental, kind="spherical")
     assert fitted.nugget == pytest.approx(0.05, abs=0.035)
@@ -283,7 +289,9 @@ def test_meuse_log_zinc_fit_lands_near_gstat() -> None:
 def test_rotation_convention_at_oblique_angles() -> None:
     major, minor, vertical = axis_directions(azimuth=45.0, dip=30.0, plunge=0.0)
     s = np.sqrt(0.5)
-    np.testing.assert_allclose(major, [s * np.cos(np.radians(30)), s * np.cos(np.radians(30)), -0.5], atol=1e-12)
+    np.testing.assert_allclose(
+        major, [s * np.cos(np.radians(30)), s * np.cos(np.radians(30)), -0.5], atol=1e-12
+    )
     np.testing.assert_allclose(minor, [s, -s, 0.0], atol=1e-12)  # horizontal, at azimuth 135
     assert vertical[2] > 0  # the third axis points upwards
     # (major, minor, vertical) starts as (north, east, up), a left-handed frame.
@@ -291,8 +299,9 @@ def test_rotation_convention_at_oblique_angles() -> None:
 
 
 def test_nested_structures_sum_and_validate() -> None:
-    nested = VariogramModel(kind="spherical", nugget=0.1, sill=0.4, range=50.0,
-                            nested=(Structure("exponential", 0.6, 400.0),))
+    nested = VariogramModel(
+        kind="spherical", nugget=0.1, sill=0.4, range=50.0, nested=(Structure("exponential", 0.6, 400.0),)
+    )
     lags = np.array([0.0, 10.0, 60.0, 1000.0])
     short = VariogramModel(kind="spherical", nugget=0.1, sill=0.4, range=50.0)
     long = VariogramModel(kind="exponential", nugget=0.0, sill=0.6, range=400.0)
@@ -329,8 +338,12 @@ def test_normal_score_transform_is_standard_normal() -> None:
     values[5] = np.nan
     scores = transform_values(values, "normal-score")
     assert np.isnan(scores[5])
-    assert np.nanmean(scores) == pytest.approx(0.0, abs=0.05) and np.nanstd(scores) == pytest.approx(1.0, abs=0.1)
-    np.testing.assert_array_equal(np.argsort(scores[np.isfinite(scores)]), np.argsort(values[np.isfinite(values)]))
+    assert np.nanmean(scores) == pytest.approx(0.0, abs=0.05) and np.nanstd(scores) == pytest.approx(
+        1.0, abs=0.1
+    )
+    np.testing.assert_array_equal(
+        np.argsort(scores[np.isfinite(scores)]), np.argsort(values[np.isfinite(values)])
+    )
     assert np.isnan(transform_values([-1.0, 0.0, np.e], "log")[:2]).all()
 
 

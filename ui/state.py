@@ -13,22 +13,24 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
-import afg_core
+import afg_core.demo
 from afg_core.demo import generate_demo_project
 from afg_core.errors import InputError
-from afg_core.project import Project, load_project
+from afg_core.io import Project, load_project
+from afg_core.products import BlockEstimate, estimate_treo_blocks
 from afg_core.spectral import SpectralPCA, spectral_pca
-from afg_core.targets import BlockEstimate, estimate_treo_blocks
+from ui._compat import leave_legacy_pages_mode
 
 DEMO_SEED = 42
 
 
 def _demo_folder() -> Path:
     # A new generator version gets a new folder, so a stale demo is never reused.
-    source = Path(afg_core.__file__).with_name("demo.py").read_bytes()
-    tag = hashlib.sha1(source).hexdigest()[:10]
+    digest = hashlib.sha1()
+    for source in sorted(Path(afg_core.demo.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    tag = digest.hexdigest()[:10]
     return Path(tempfile.gettempdir()) / f"afg_demo_seed{DEMO_SEED}_{tag}"
 
 
@@ -64,8 +66,7 @@ def _leave_legacy_pages_mode() -> None:
     session calls ``st.navigation``: until then a first request for e.g. /train runs pages/train.py on
     its own (no page config, no sidebar frame, automatic page list). Switch modes and rerun through app.py.
     """
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
+    if leave_legacy_pages_mode():
         st.rerun()
 
 

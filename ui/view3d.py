@@ -3,17 +3,16 @@
 stpyvista 0.2.1's public ``stpyvista(plotter)`` exports the scene in a child process
 with no timeout (a hung export leaves the page waiting forever) and its panel mode
 fetches scripts from CDNs (blank offline). So the scene is exported by
-``afg_core.viz3d.export_scene_html`` (own process, timeout, self-contained vtk.js page),
-cached by the caller, and handed to stpyvista's component, which shows it in an iframe.
+``afg_core.products.export_scene_html`` (own process, timeout, self-contained vtk.js page),
+cached by the caller, and handed to stpyvista's component (through ``ui._compat``), which
+shows it in an iframe.
 """
 
 from __future__ import annotations
 
-import streamlit as st
-from stpyvista import _stpv_component
+from ui._compat import show_exported_scene
 
 
 def show_scene_html(html: str, height: int = 650, key: str | None = None) -> None:
     """Display an exported scene page (from ``export_scene_html``) full width."""
-    _stpv_component(key=key, data={"_html": html, "backend": "trame", "height": height, "width": "stretch",
-                                    "use_container_width": True})
+    show_exported_scene(html, height, key)

@@ -1,0 +1,35 @@
+"""What the meeting room sees: drill targets, grade-tonnage and 3D scenes."""
+
+from afg_core.products.scene3d import (
+    LayerStyle,
+    Scene,
+    SceneExportError,
+    block_volume,
+    drillhole_traces,
+    export_scene_html,
+    grid_points,
+    scene_offset,
+)
+from afg_core.products.targets import (
+    BIF_DENSITY,
+    BlockEstimate,
+    estimate_treo_blocks,
+    grade_tonnage,
+    rank_drill_targets,
+)
+
+__all__ = [
+    "BIF_DENSITY",
+    "BlockEstimate",
+    "LayerStyle",
+    "Scene",
+    "SceneExportError",
+    "block_volume",
+    "drillhole_traces",
+    "estimate_treo_blocks",
+    "export_scene_html",
+    "grade_tonnage",
+    "grid_points",
+    "rank_drill_targets",
+    "scene_offset",
+]

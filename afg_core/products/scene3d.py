@@ -1,0 +1,216 @@
+"""3D scenes (PyVista) built from results, and their export to a self-contained HTML page.
+
+Meshes are built here from drill holes and block models; no Streamlit. The export to
+an interactive vtk.js page runs in a child Python process with a timeout: the trame
+export can hang (missing packages, event-loop clashes in a server thread), and a
+hung export must become a visible error, not a page that waits forever. The page
+embeds vtk.js, so it works offline.
+
+Coordinates are shifted to a local origin (``Scene.offset``, metres) because vtk.js
+draws in float32, which cannot resolve metres at UTM northings of 7,000,000 m.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from afg_core.geostat.blockmodel import BlockModel
+
+
+class SceneExportError(RuntimeError):
+    """The 3D scene could not be exported (timeout or failure of the export process)."""
+
+
+@dataclass
+class LayerStyle:
+    """How a mesh is drawn (all optional)."""
+
+    scalars: str | None = None
+    cmap: str = "viridis"
+    clim: tuple[float, float] | None = None
+    opacity: float = 1.0
+    line_width: float = 4.0
+    point_size: float = 6.0
+    color: str | None = None
+    scalar_bar_title: str | None = None
+    show_scalar_bar: bool = True
+    show_edges: bool = False
+
+
+@dataclass
+class Scene:
+    """Meshes (``pyvista.DataSet``) with styles, in local coordinates (m from ``offset``)."""
+
+    offset: tuple[float, float, float]
+    layers: list[tuple[object, LayerStyle]] = field(default_factory=list)
+    window_size: tuple[int, int] = (1000, 650)
+    background: str = "white"
+
+
+def scene_offset(coords: np.ndarray) -> tuple[float, float, float]:
+    """A round local origin (m) near the lower corner of the data."""
+    low = np.nanmin(np.asarray(coords, dtype=float), axis=0)
+    return tuple(float(v) for v in np.floor(low / 100.0) * 100.0)
+
+
+def drillhole_traces(
+    samples: pd.DataFrame, column: str, offset: tuple[float, float, float], log10: bool = False
+):
+    """Polylines through sample midpoints, one per hole, coloured by ``column`` (points for one-sample holes).
+
+    Parameters
+    ----------
+    samples : DataFrame
+        ``hole_id, from, x, y, z`` and ``column``.
+    column : str
+        Value to colour by (e.g. ``La`` in ppm).
+    offset : tuple
+        Local origin subtracted from coordinates (m).
+    log10 : bool
+        Colour by log10 of the value (grades are log-normal).
+    """
+    import pyvista as pv
+
+    ordered = samples.sort_values(["hole_id", "from"])
+    points = ordered[["x", "y", "z"]].to_numpy(dtype=float) - np.asarray(offset)
+    values = ordered[column].to_numpy(dtype=float)
+    if log10:
+        values = np.log10(np.clip(values, 1e-6, None))
+    counts = ordered.groupby("hole_id", sort=False).size().to_numpy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # Holes with one sample (e.g. surface samples) are drawn as points, the others as lines.
+    lines = [np.concatenate([[n], np.arange(s, s + n)]) for s, n in zip(starts, counts) if n > 1]
+    singles = starts[counts == 1]
+    mesh = pv.PolyData(points)
+    if lines:
+        mesh.lines = np.concatenate(lines)
+    if len(singles):
+        mesh.verts = np.column_stack([np.ones_like(singles), singles]).ravel()
+    mesh.point_data[column] = values
+    return mesh
+
+
+def block_volume(
+    block: BlockModel,
+    values: np.ndarray,
+    name: str,
+    offset: tuple[float, float, float],
+    threshold: float | None = None,
+):
+    """Block-model cells as a VTK image, optionally only cells with ``value >= threshold``.
+
+    ``values`` are per cell in :meth:`BlockModel.cell_centres` order; NaN cells are hidden.
+    """
+    import pyvista as pv
+
+    grid = pv.ImageData(
+        dimensions=np.asarray(block.shape) + 1,
+        spacing=block.cell_size,
+        origin=np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size) - np.asarray(offset),
+    )
+    # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
+    grid.cell_data[name] = block.reshape(np.asarray(values, dtype=float)).ravel(order="F")
+    low = np.nanmin(values) if threshold is None else threshold
+    return grid.threshold(value=low, scalars=name)
+
+
+def grid_points(xyz: np.ndarray, values: np.ndarray, name: str, offset: tuple[float, float, float]):
+    """Point cloud of values at coordinates (m)."""
+    import pyvista as pv
+
+    mesh = pv.PolyData(np.asarray(xyz, dtype=float) - np.asarray(offset))
+    mesh.point_data[name] = np.asarray(values, dtype=float)
+    return mesh
+
+
+def export_scene_html(scene: Scene, timeout_s: float = 120.0) -> str:
+    """Interactive, self-contained HTML (vtk.js) of a scene, made in a child process.
+
+    Raises
+    ------
+    SceneExportError
+        When the export fails or takes longer than ``timeout_s`` seconds.
+    """
+    with tempfile.TemporaryDirectory(prefix="afg_scene_") as folder:
+        folder = Path(folder)
+        spec = {"window_size": scene.window_size, "background": scene.background, "layers": []}
+        for i, (mesh, style) in enumerate(scene.layers):
+            name = f"layer{i}.vtk"
+            mesh.save(folder / name)
+            spec["layers"].append({"file": name, **asdict(style)})
+        (folder / "scene.json").write_text(json.dumps(spec))
+        try:
+            # The child imports the installed package (pip install -e . or a wheel).
+            done = subprocess.run(
+                [sys.executable, "-m", "afg_core.products.scene3d", str(folder)],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SceneExportError(f"3D export took longer than {timeout_s:.0f} s and was stopped") from exc
+        if done.returncode != 0 or not (folder / "scene.html").exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise SceneExportError("3D export failed: " + " | ".join(tail))
+        return (folder / "scene.html").read_text(encoding="utf-8")
+
+
+def _plotter_from_spec(folder: Path):
+    import pyvista as pv
+
+    spec = json.loads((folder / "scene.json").read_text())
+    plotter = pv.Plotter(off_screen=True, window_size=spec["window_size"])
+    plotter.set_background(spec["background"])
+    for layer in spec["layers"]:
+        mesh = pv.read(folder / layer["file"])
+        kwargs = {
+            "opacity": layer["opacity"],
+            "line_width": layer["line_width"],
+            "point_size": layer["point_size"],
+            "show_edges": layer["show_edges"],
+        }
+        if layer["scalars"]:
+            kwargs.update(
+                scalars=layer["scalars"],
+                cmap=layer["cmap"],
+                clim=layer["clim"],
+                show_scalar_bar=layer["show_scalar_bar"],
+                scalar_bar_args={
+                    "title": layer["scalar_bar_title"] or layer["scalars"],
+                    "color": "black",
+                    "vertical": True,
+                    "title_font_size": 14,
+                    "label_font_size": 12,
+                    "n_labels": 5,
+                    "fmt": "%.2f",
+                },
+            )
+        else:
+            kwargs["color"] = layer["color"] or "grey"
+        plotter.add_mesh(mesh, **kwargs)
+    plotter.show_bounds(color="black", xtitle="East (m)", ytitle="North (m)", ztitle="Elevation (m)")
+    plotter.view_isometric()
+    return plotter
+
+
+def _export_folder(folder: Path) -> None:
+    """Child-process entry: render scene.json in ``folder`` to scene.html."""
+    plotter = _plotter_from_spec(folder)
+    html = plotter.trame.export_html(None).read()
+    (folder / "scene.html").write_text(html, encoding="utf-8")
+    plotter.close()
+
+
+if __name__ == "__main__":
+    from afg_core.runtime import configure_backends
+
+    configure_backends()
+    _export_folder(Path(sys.argv[1]))
