@@ -51,8 +51,9 @@ def point_scores(observed: np.ndarray, predicted: np.ndarray) -> dict[str, float
     Examples
     --------
     >>> from afg_core.metrics import point_scores
-    >>> point_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
-    {'RMSE': 0.5773502691896257, 'MAE': 0.3333333333333333, 'R2': 0.5}
+    >>> scores = point_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    >>> {name: round(value, 6) for name, value in scores.items()}
+    {'RMSE': 0.57735, 'MAE': 0.333333, 'R2': 0.5}
     """
     o = np.asarray(observed, dtype=float).reshape(-1, 1)
     p = np.asarray(predicted, dtype=float).reshape(-1, 1)

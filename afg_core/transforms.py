@@ -113,8 +113,11 @@ def normal_scores(values: ArrayLike) -> NDArray[np.float64]:
     Examples
     --------
     >>> from afg_core.transforms import normal_scores
-    >>> normal_scores([1.0, 10.0, 100.0]).round(3).tolist()
-    [-0.967, 0.0, 0.967]
+    >>> normal_scores([1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 100.0]).round(3).tolist()
+    [-5.199, -0.967, -0.431, 0.0, 0.431, 0.967, 5.199]
+
+    The sample's minimum and maximum map to QuantileTransformer's clipping bounds
+    (about +-5.2), not to plotting positions such as ``(i - 0.5) / n``.
     """
     z = np.asarray(values, dtype=np.float64)
     if np.isfinite(z).sum() < 2:

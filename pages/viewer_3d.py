@@ -74,6 +74,7 @@ with right:
         show_scene_html(html, height=650, key="scene3d")
         st.caption(
             "Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
-            "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an assay, "
+            "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an "
+            "assay, "
             "coloured pale yellow (at cut-off) to dark red (highest)."
         )

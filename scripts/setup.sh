@@ -38,4 +38,6 @@ if (( with_tests )); then
 else
   .venv/bin/python -m pip install -q -r requirements.txt -c constraints.txt
 fi
+# afg_core itself, editable: the package the app, the CLI and the 3D export child process import.
+.venv/bin/python -m pip install -q --no-deps -e .
 echo "AFG environment ready in .venv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,30 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: The real public data sets (read-only), beside the checkout as ../shared/data.
+SHARED_DATA = REPO.parent / "shared" / "data"
+#: CI sets this, so that missing real data fail the run instead of skipping tests.
+REQUIRE_SHARED_DATA = os.environ.get("AFG_REQUIRE_SHARED_DATA") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``shared_data`` skip, with the reason, on a clone without ../shared/data.
+
+    With ``AFG_REQUIRE_SHARED_DATA=1`` (CI) a missing folder stops the run as a failure instead.
+    """
+    if SHARED_DATA.is_dir():
+        return
+    if REQUIRE_SHARED_DATA:
+        pytest.exit(
+            f"AFG_REQUIRE_SHARED_DATA=1 but the real data sets are missing: {SHARED_DATA}", returncode=1
+        )
+    skip = pytest.mark.skip(
+        reason=f"needs the real data sets in {SHARED_DATA} (../shared/data beside the checkout); "
+        "AFG_REQUIRE_SHARED_DATA=1 makes their absence a failure"
+    )
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

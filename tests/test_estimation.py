@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 from pykrige.ok3d import OrdinaryKriging3D
 from scipy.spatial import cKDTree
 
@@ -298,9 +297,6 @@ def test_kriging_a_masked_block_model() -> None:
     assert np.isfinite(grid[model.mask]).all() and np.isnan(grid[~model.mask]).all()
 
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
 def _greedy_octants(coords: np.ndarray, target: np.ndarray, k: int, per_octant: int) -> np.ndarray:
     """Brute-force octant search: nearest first, at most ``per_octant`` per octant."""
     order = np.argsort(np.linalg.norm(coords - target, axis=1), kind="stable")
@@ -467,8 +463,9 @@ def test_global_neighbourhood_refuses_large_sample_sets() -> None:
         )
 
 
+@pytest.mark.shared_data
 def test_forrestania_drill_holes_krige_end_to_end() -> None:
-    folder = DATA / "forrestania-wa-drillholes"
+    folder = SHARED_DATA / "forrestania-wa-drillholes"
     database, _ = load_drillholes(
         folder / "forrestania_collar.csv", folder / "forrestania_assay.csv", folder / "forrestania_survey.csv"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from pyproj import Transformer
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
@@ -29,7 +30,8 @@ from afg_core.io.project import load_project
 from afg_core.io.validation import ValidationReport
 from afg_core.spectral.pca import pca_of_spectra
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
+pytestmark = pytest.mark.shared_data
 FORRESTANIA = DATA / "forrestania-wa-drillholes"
 
 

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from streamlit.testing.v1 import AppTest
 
 from afg_core.cli import main
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 APP = Path(__file__).resolve().parents[1] / "app.py"
+DATA = SHARED_DATA
+pytestmark = pytest.mark.shared_data
 FORRESTANIA = DATA / "forrestania-wa-drillholes"
 
 SETS = {
@@ -35,7 +37,10 @@ SETS = {
         'crs = "EPSG:32632"\n[files]\nsamples = "{d}/gemas-trondelag-soils/trondelagC.csv"\n'
         '[columns]\nx = "E32wgs"\ny = "N32wgs"\n'
     ),
-    "yilgarn": 'crs = "EPSG:28350"\n[files]\nsamples = "{d}/yilgarn-laterite-csiro-age/laterites_csiro_age_yilgarn.csv"\n',
+    "yilgarn": (
+        'crs = "EPSG:28350"\n[files]\n'
+        'samples = "{d}/yilgarn-laterite-csiro-age/laterites_csiro_age_yilgarn.csv"\n'
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from scipy.spatial import ConvexHull
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import LeaveOneOut, cross_val_predict
@@ -23,7 +24,6 @@ from afg_core.spectral.pca import (
     spectral_pca,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 USGS = SHARED_DATA / "usgs-splib06-mineral-spectra"
 
 WAVELENGTHS = np.arange(400.0, 2501.0, 10.0)
@@ -294,7 +294,7 @@ def _usgs_library(grid_nm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.array(kept_names), np.array(spectra), np.array(is_iron)
 
 
-@pytest.mark.skipif(not USGS.is_dir(), reason="shared USGS spectral library not present")
+@pytest.mark.shared_data
 def test_real_iron_oxide_spectra_separate_in_pc_space():
     grid = np.arange(400.0, 2501.0, 10.0)
     names, spectra, is_iron = _usgs_library(grid)

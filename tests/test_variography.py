@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from pykrige import variogram_models as pk
 from scipy.spatial.distance import pdist
 
@@ -15,11 +15,11 @@ from afg_core.geostat.experimental import (
     ExperimentalVariogram,
     downhole_variogram,
     experimental_variogram,
-    transform_values,
     variogram_map,
 )
 from afg_core.geostat.fitting import fit_variogram
 from afg_core.geostat.variogram import Structure, VariogramModel, axis_directions
+from afg_core.transforms import LOG_FLOOR, transform_values
 
 BOUNDED = ["spherical", "exponential", "gaussian", "hole-effect"]
 
@@ -265,12 +265,10 @@ def test_fit_to_sampled_data_is_plausible() -> None:
     assert fitted.total_sill == pytest.approx(np.var(values), rel=0.5)
 
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
+@pytest.mark.shared_data
 def test_meuse_log_zinc_fit_lands_near_gstat() -> None:
     """gstat's fit of the 155 Meuse samples: Sph, nugget 0.0507, partial sill 0.5906, range 897 m."""
-    meuse = pd.read_csv(DATA / "meuse" / "meuse_all_gstat.csv")
+    meuse = pd.read_csv(SHARED_DATA / "meuse" / "meuse_all_gstat.csv")
     meuse = meuse[meuse["in.meuse155"].astype(bool)]
     assert len(meuse) == 155
     xy = meuse[["x", "y"]].to_numpy()
@@ -344,7 +342,12 @@ def test_normal_score_transform_is_standard_normal() -> None:
     np.testing.assert_array_equal(
         np.argsort(scores[np.isfinite(scores)]), np.argsort(values[np.isfinite(values)])
     )
-    assert np.isnan(transform_values([-1.0, 0.0, np.e], "log")[:2]).all()
+    # One log rule in the whole package: non-positive grades sit at the floor, not NaN.
+    np.testing.assert_allclose(
+        transform_values([-1.0, 0.0, np.e, np.nan], "log")[:3],
+        np.log([LOG_FLOOR, LOG_FLOOR, np.e + LOG_FLOOR]),
+    )
+    assert np.isnan(transform_values([np.nan], "log")[0])
 
 
 def test_variogram_recomputation_on_20000_samples_is_fast() -> None:

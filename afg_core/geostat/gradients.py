@@ -164,6 +164,17 @@ def block_gradient(block: BlockModel, values: ArrayLike) -> GradientField:
     -------
     GradientField
         Components named ("x", "y", "z"), field units per metre.
+
+    Examples
+    --------
+    >>> from afg_core.geostat import BlockModel, block_gradient
+    >>> block = BlockModel(origin=(0.0, 0.0, 0.0), cell_size=(10.0, 10.0, 5.0), shape=(3, 2, 2))
+    >>> x, y, z = block.cell_centres().T
+    >>> gradient = block_gradient(block, 0.2 * x - 0.1 * z)  # rising eastwards and downwards
+    >>> [round(float(gradient.component(axis).mean()), 3) for axis in "xyz"]  # per metre
+    [0.2, 0.0, -0.1]
+    >>> round(float(gradient.azimuth[0, 0, 0]), 1), round(float(gradient.dip[0, 0, 0]), 1)
+    (90.0, 26.6)
     """
     field = np.asarray(values, dtype=np.float64)
     if field.shape != block.shape:

@@ -212,6 +212,30 @@ class VariogramModel:
     frame and its minor/vertical components are stretched by ``range / range_minor`` and
     ``range / range_vertical``. The resulting "isotropic-equivalent" lag, in metres along
     the major axis, is what :meth:`__call__` takes.
+
+    Examples
+    --------
+    >>> from afg_core.geostat import Structure, VariogramModel
+    >>> model = VariogramModel("spherical", nugget=0.1, sill=0.9, range=200.0)
+    >>> model([0.0, 100.0, 200.0, 500.0]).round(4).tolist()  # 0 at 0, the total sill from the range on
+    [0.0, 0.7188, 1.0, 1.0]
+    >>> round(model.total_sill, 3), round(float(model.covariance(100.0)), 4)
+    (1.0, 0.2812)
+
+    A short spherical and a long exponential structure sharing one nugget:
+
+    >>> nested = VariogramModel(
+    ...     "spherical", nugget=0.1, sill=0.4, range=100.0, nested=(Structure("exponential", 0.5, 400.0),)
+    ... )
+    >>> nested([50.0, 400.0, 2000.0]).round(3).tolist()
+    [0.531, 0.975, 1.0]
+
+    Anisotropy: a major axis pointing east (azimuth 90) with a range of 200 m, and 50 m
+    across it, so 100 m north counts as 400 m along the major axis:
+
+    >>> aniso = VariogramModel("spherical", 0.1, 0.9, 200.0, range_minor=50.0, azimuth=90.0)
+    >>> aniso.scaled_lags([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0]]).round(3).tolist()
+    [100.0, 400.0]
     """
 
     kind: VariogramKind

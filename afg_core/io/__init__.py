@@ -5,6 +5,7 @@ metres in the project CRS, depths to metres, majors to wt% and traces to ppm, wi
 dropped or altered row counted in a :class:`ValidationReport`.
 """
 
+from afg_core.io.archives import extract_project_zip
 from afg_core.io.columns import ColumnMappingError, recognise_columns
 from afg_core.io.compositing import composite_intervals
 from afg_core.io.cube_readers import read_cube, read_sed
@@ -18,7 +19,6 @@ from afg_core.io.project import (
     Project,
     ProjectSettings,
     add_column_mapping,
-    extract_project_zip,
     load_project,
     read_settings,
 )

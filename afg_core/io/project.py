@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from afg_core.errors import InputError
 from afg_core.geochem import REE_TARGETS
+from afg_core.io.archives import extract_project_zip as extract_project_zip  # re-exported: its old home
 from afg_core.io.assay_columns import LabSettings
+from afg_core.io.columns import header_length_unit
 from afg_core.io.cube_readers import read_cube
 from afg_core.io.cubes import HyperspectralCube
 from afg_core.io.drillholes import DrillholeDatabase, load_drillholes
@@ -226,7 +227,7 @@ class Project:
 
 
 def load_project(folder: str | Path) -> Project:
-    """Load and validate a project folder.
+    r"""Load and validate a project folder.
 
     A folder with a collar table is a drill-hole project; one with only a sample
     table (``samples.csv``) is a flat-sample project. Grids and cubes are read from
@@ -236,6 +237,25 @@ def load_project(folder: str | Path) -> Project:
     ------
     InputError
         When a required table is missing or unreadable (the message names the file).
+
+    Examples
+    --------
+    Two vertical holes (no survey table) with three La assays:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from afg_core.io import load_project
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = Path(tmp)
+    ...     _ = (folder / "collar.csv").write_text("hole_id,x,y,z,depth\nDH1,500,1000,300,10\nDH2,550,1000,300,10\n")
+    ...     _ = (folder / "assay.csv").write_text("hole_id,from,to,La_ppm\nDH1,0,5,120\nDH1,5,10,80\nDH2,0,5,95\n")
+    ...     project = load_project(folder)
+    >>> project.drillholes.elements
+    ['La']
+    >>> project.drillholes.samples[["hole_id", "La", "z"]].to_numpy().tolist()  # z: interval midpoints (m)
+    [['DH1', 120.0, 297.5], ['DH1', 80.0, 292.5], ['DH2', 95.0, 297.5]]
+    >>> project.report.usable, project.report.rows_kept["assay.csv"]
+    (True, 3)
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -265,6 +285,7 @@ def load_project(folder: str | Path) -> Project:
                 )
             )
     report.findings[:0] = findings
+    report.findings.extend(_header_length_unit_findings(report.column_roles, settings.length_unit))
     geophysics = {}
     for path in _data_files(folder / "geophysics", GRID_SUFFIXES):
         grid, grid_findings = read_grid(path, settings.crs)
@@ -313,46 +334,38 @@ def _load_drillholes(
     return database, report
 
 
+def _header_length_unit_findings(column_roles: dict[str, dict[str, str]], length_unit: str) -> list[Finding]:
+    """Warn where a depth header names a length unit other than the project's ``length_unit``.
+
+    Depths, survey depths and from/to are read in ``length_unit`` whatever their header
+    says; a ``Depth (ft)`` read as metres is 3.3 times too deep, so the user must hear of it.
+    Coordinates (x, y, z) are in the CRS unit and not checked here.
+    """
+    findings = []
+    for file, roles in column_roles.items():
+        for role in ("depth", "survey_depth", "from", "to"):
+            header = roles.get(role)
+            unit = header_length_unit(header) if header else None
+            if unit is not None and unit != length_unit:
+                findings.append(
+                    Finding(
+                        file,
+                        f"the header says {unit} but depths are read as {length_unit} "
+                        f"(project.toml length_unit)",
+                        "warning",
+                        column=header,
+                        fix=f'if the depths are in {unit}, set length_unit = "{unit}" in project.toml; '
+                        "otherwise correct the header",
+                    )
+                )
+    return findings
+
+
 def _data_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     """Readable grid or cube files of a folder, sorted (ENVI ``.img`` go with their ``.hdr``)."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
-
-
-def extract_project_zip(zip_path: str | Path, out_dir: str | Path) -> Path:
-    """Unpack an uploaded project zip safely and return the folder holding the tables.
-
-    Only data files are extracted (csv, toml, npz, txt, md); paths escaping ``out_dir``
-    are refused. The project folder may sit at the zip root or one level down.
-    """
-    out_dir = Path(out_dir)
-    allowed = {".csv", ".toml", ".npz", ".txt", ".md", ".tif", ".tiff", ".hdr", ".img", ".dat", ".xyz"}
-    with zipfile.ZipFile(zip_path) as archive:
-        for member in archive.infolist():
-            target = (out_dir / member.filename).resolve()
-            if not str(target).startswith(str(out_dir.resolve())):
-                raise InputError(
-                    "zip entry points outside the archive",
-                    file=member.filename,
-                    fix="zip the project folder itself",
-                )
-            if member.is_dir() or Path(member.filename).suffix.lower() not in allowed:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
-    candidates = (
-        sorted(p.parent for p in out_dir.rglob("collar.csv"))
-        or sorted(p.parent for p in out_dir.rglob("project.toml"))
-        or sorted(p.parent for p in out_dir.rglob("samples.csv"))
-    )
-    if not candidates:
-        raise InputError(
-            "no collar.csv, samples.csv or project.toml in the zip",
-            file=Path(zip_path).name,
-            fix="zip the project folder (collar.csv, survey.csv, assay.csv, ...)",
-        )
-    return candidates[0]
 
 
 def add_column_mapping(folder: str | Path, role: str, header: str) -> None:
