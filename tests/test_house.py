@@ -58,5 +58,7 @@ def test_ui_compat_refuses_an_untested_streamlit_with_a_clear_message() -> None:
     from ui._compat import TESTED_VERSIONS, UntestedVersionError, check_versions
 
     check_versions(dict(TESTED_VERSIONS))
-    with pytest.raises(UntestedVersionError, match=r"streamlit 9\.9\.9 \(tested: 1\.67\.0\).*requirements\.txt"):
+    with pytest.raises(
+        UntestedVersionError, match=r"streamlit 9\.9\.9 \(tested: 1\.67\.0\).*requirements\.txt"
+    ):
         check_versions({**TESTED_VERSIONS, "streamlit": "9.9.9"})

@@ -197,7 +197,7 @@ def test_compiled_simple_kriging_equals_a_direct_solve(
 
 
 def _pykrige_parameters(model: VariogramModel) -> list[float]:
-    """PyKrige's list form: [full sill, range, nugget]; linear [slope, nugget]; power [scale, exponent, nugget]."""
+    """PyKrige's list form: [full sill, range, nugget]; linear [slope, nugget]; power [scale, exp, nugget]."""
     if model.kind == "linear":
         return [model.sill / model.range, model.nugget]
     if model.kind == "power":

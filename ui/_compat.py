@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-import stpyvista
 from streamlit.runtime.pages_manager import PagesManager
 
 #: Versions whose internals this module was written and tested against.
@@ -64,6 +63,9 @@ class NavigationPagesManager(PagesManager):
 
 def show_exported_scene(html: str, height: int, key: str | None) -> None:
     """Show a self-contained vtk.js page (from ``afg_core.products.export_scene_html``) full width."""
+    # Imported here: stpyvista registers its component at import, which needs a running Streamlit app.
+    import stpyvista
+
     stpyvista._stpv_component(
         key=key,
         data={

@@ -245,11 +245,12 @@ def load_project(folder: str | Path) -> Project:
     >>> import tempfile
     >>> from pathlib import Path
     >>> from afg_core.io import load_project
+    >>> collar = "hole_id,x,y,z,depth\nDH1,500,1000,300,10\nDH2,550,1000,300,10\n"
+    >>> assay = "hole_id,from,to,La_ppm\nDH1,0,5,120\nDH1,5,10,80\nDH2,0,5,95\n"
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     folder = Path(tmp)
-    ...     _ = (folder / "collar.csv").write_text("hole_id,x,y,z,depth\nDH1,500,1000,300,10\nDH2,550,1000,300,10\n")
-    ...     _ = (folder / "assay.csv").write_text("hole_id,from,to,La_ppm\nDH1,0,5,120\nDH1,5,10,80\nDH2,0,5,95\n")
-    ...     project = load_project(folder)
+    ...     _ = (Path(tmp) / "collar.csv").write_text(collar)
+    ...     _ = (Path(tmp) / "assay.csv").write_text(assay)
+    ...     project = load_project(tmp)
     >>> project.drillholes.elements
     ['La']
     >>> project.drillholes.samples[["hole_id", "La", "z"]].to_numpy().tolist()  # z: interval midpoints (m)
