@@ -369,6 +369,7 @@ def ordinary_kriging(
     hole_ids: ArrayLike | None = None,
     chunk_size: int = 50_000,
     search: SearchNeighbourhood | None = None,
+    exclude_holes: ArrayLike | None = None,
 ) -> KrigingResult:
     """Ordinary kriging (unknown constant local mean) of point targets.
 
@@ -399,6 +400,10 @@ def ordinary_kriging(
     search : SearchNeighbourhood, optional
         Full search settings (ellipsoid, minimum samples, octants); overrides
         ``neighbours`` and ``max_per_hole``.
+    exclude_holes : array_like, optional
+        (m,) hole label per target: that hole's samples are not used for that target
+        (leave-own-hole-out features for training rows; needs ``hole_ids`` and a local
+        neighbourhood). Labels that name no sample hole exclude nothing.
 
     Returns
     -------
@@ -421,7 +426,9 @@ def ordinary_kriging(
     ([0.29, 0.0], [4, 4])
     """
     chosen = _resolve_search(neighbours, max_per_hole, search)
-    return _krige(coords, values, targets, model, None, chosen, hole_ids, chunk_size)
+    if exclude_holes is not None and (chosen is None or hole_ids is None):
+        raise ValueError("exclude_holes needs hole_ids and a local neighbourhood")
+    return _krige(coords, values, targets, model, None, chosen, hole_ids, chunk_size, exclude_holes=exclude_holes)
 
 
 def simple_kriging(
