@@ -285,8 +285,107 @@ def test_enrichment_goes_with_desilicification_and_alumina_gain(
 def test_magnetic_susceptibility_is_higher_in_bif_than_in_shale(
     demo_project, samples: pd.DataFrame, is_bif: np.ndarray
 ) -> None:
+    """The model reads magnetite, at the resolution of an inversion.
+
+    BIF and shale layers (12-70 m thick) are barely resolved by a >= 20 m smoothing, so along
+    the holes BIF reads only slightly higher than shale; the thick oxidised blanket, where
+    magnetite is destroyed, stands out clearly.
+    """
     grid = demo_project.geophysics["magnetic_susceptibility"]
     kappa = grid.sample(samples["x"].to_numpy(), samples["y"].to_numpy(), samples["z"].to_numpy())
-    is_shale = samples["lith"].fillna("").astype(str).str.startswith("SHALE").to_numpy(dtype=bool)
+    lith = samples["lith"].fillna("").astype(str)
+    is_shale = lith.str.startswith("SHALE").to_numpy(dtype=bool)
+    oxidised = lith.str.endswith("-OX").to_numpy(dtype=bool)
     assert np.isfinite(kappa[is_bif]).sum() > 1000 and np.isfinite(kappa[is_shale]).sum() > 500
-    assert np.nanmedian(kappa[is_bif]) > 1.5 * np.nanmedian(kappa[is_shale])
+    assert np.nanmedian(kappa[is_bif]) > np.nanmedian(kappa[is_shale])
+    assert np.nanmedian(kappa[is_bif & ~oxidised]) > 2 * np.nanmedian(kappa[is_bif & oxidised])
+
+
+# --------------------------------------------------------------------------- geophysics as inverted
+
+
+@pytest.fixture(scope="module")
+def inversions() -> dict:
+    """The demo's geophysical models for one geology (seed 3), with and without noise, and the truth.
+
+    ``_evaluate_voxels`` is cached for the fixture, so the geology is evaluated once per grid.
+    """
+    geology = demo._Geology(np.random.default_rng(3))
+    evaluate, cache = demo._evaluate_voxels, {}
+
+    def cached(geology, spacing):
+        if spacing not in cache:
+            cache[spacing] = evaluate(geology, spacing)
+        return cache[spacing]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "_evaluate_voxels", cached)
+        noisy = demo._geophysics(np.random.default_rng(5), geology)
+        clean = demo._geophysics(np.random.default_rng(5), geology, noise=False)
+    fields, above, _ = cache[(10.0, 10.0, 10.0)]
+    kappa = np.where(above, np.nan, demo._susceptibility(fields))
+    return {"noisy": noisy, "clean": clean, "depth": fields["depth"], "kappa": kappa}
+
+
+def test_smoothing_law_goes_from_tens_to_about_a_hundred_metres() -> None:
+    np.testing.assert_allclose(demo._smoothing_sigma(np.array([0.0, 400.0]), demo._MAG_SIGMA_M), [20, 100])
+    np.testing.assert_allclose(demo._smoothing_sigma(np.array([0.0, 400.0]), demo._IP_SIGMA_M), [25, 150])
+    assert demo._VERTICAL_SMEAR >= 1  # inversions smear vertically at least as much as laterally
+
+
+def test_depth_smoothing_blurs_each_cell_with_its_own_sigma() -> None:
+    """Impulses at two depths spread laterally with the sigma the law gives at their depth."""
+    shape, spacing = (42, 81, 81), 10.0
+    depth = (shape[0] - 0.5 - np.arange(shape[0]))[:, None, None] * spacing * np.ones(shape)
+    sigma = demo._smoothing_sigma(depth, demo._MAG_SIGMA_M)
+    x = spacing * (np.arange(shape[2]) - 40)
+    for level in (38, 8):  # 35 m and 335 m deep
+        impulse = np.zeros(shape)
+        impulse[level, 40, 40] = 1.0
+        profile = demo._depth_smoothed(impulse, np.ones(shape, dtype=bool), sigma, spacing)[level, 40]
+        measured = np.sqrt((profile * x**2).sum() / profile.sum())
+        assert measured == pytest.approx(sigma[level, 0, 0], rel=0.05)
+
+
+def _roughness(values: np.ndarray, select: np.ndarray) -> float:
+    """Mean absolute lateral difference between neighbouring cells over their mean, in ``select``."""
+    v = np.where(select, values, np.nan)
+    steps = np.concatenate([np.abs(np.diff(v, axis=2)).ravel(), np.abs(np.diff(v, axis=1)).ravel()])
+    return float(np.nanmean(steps) / np.nanmean(v))
+
+
+def test_magnetic_model_is_smoother_at_depth(inversions: dict) -> None:
+    depth, kappa = inversions["depth"], inversions["kappa"]
+    noisy = inversions["noisy"]["magnetic_susceptibility"].values.astype(float)
+    clean = inversions["clean"]["magnetic_susceptibility"].values.astype(float)
+    shallow, deep = (depth > 20) & (depth < 60), (depth > 250) & (depth < 350)
+    assert shallow.sum() > 10_000 and deep.sum() > 10_000
+    # The truth is as rough at depth as near the surface; the noise-free model is not.
+    assert _roughness(kappa, deep) > 0.5 * _roughness(kappa, shallow)
+    assert _roughness(clean, deep) < 0.5 * _roughness(clean, shallow)
+    # The model (noise included) resembles the true susceptibility less at depth.
+    r_shallow = np.corrcoef(noisy[shallow], kappa[shallow])[0, 1]
+    r_deep = np.corrcoef(noisy[deep], kappa[deep])[0, 1]
+    assert r_shallow > 0.4 and r_deep < r_shallow - 0.15
+
+
+@pytest.mark.parametrize(("name", "noise"), [("magnetic_susceptibility", 0.15), ("ip_chargeability", 0.12)])
+def test_geophysics_noise_is_correlated_and_of_the_stated_size(
+    inversions: dict, name: str, noise: float
+) -> None:
+    noisy, clean = inversions["noisy"][name], inversions["clean"][name]
+    assert (noisy.origin, noisy.spacing, noisy.values.shape) == (
+        clean.origin,
+        clean.spacing,
+        clean.values.shape,
+    )
+    np.testing.assert_array_equal(np.isnan(noisy.values), np.isnan(clean.values))
+    log_ratio = np.log(noisy.values.astype(float) / clean.values)
+    finite = np.isfinite(log_ratio)
+    assert abs(log_ratio[finite].mean()) < 0.02
+    assert 0.10 <= log_ratio[finite].std() <= 0.20
+    assert log_ratio[finite].std() == pytest.approx(noise, rel=0.1)
+    # Correlated over a few cells, as inversion artefacts are, not white.
+    a, b = log_ratio[:, :, 1:], log_ratio[:, :, :-1]
+    both = np.isfinite(a) & np.isfinite(b)
+    assert np.corrcoef(a[both], b[both])[0, 1] > 0.5

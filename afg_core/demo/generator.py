@@ -14,8 +14,13 @@ against PAAS); enriched zones reach about 1.5-2 % TREO with an LREE-rich pattern
 Drill holes (vertical and inclined, with realistic survey drift) are sampled at 1 m
 in visibly mineralised core and 2 m elsewhere; the laboratory mess of real data is
 reproduced (``<DL`` strings, missing intervals, failed REE runs). Geophysics and UAV
-hyperspectral data are simulated from the same geology, and the noise-free 3D fields
-are written under ``truth/`` for honest evaluation.
+hyperspectral data are simulated from the same geology. The magnetic susceptibility (10 m
+voxels, SI) and IP chargeability (25 m voxels, mV/V) models look like inversions, not like
+the geology: their resolution worsens with depth below topography (Gaussian sigma growing
+linearly from 20 m at the surface to 100 m at 400 m depth for magnetics, 25 m to 150 m for
+IP, 1.5 times longer vertically) and they carry spatially correlated multiplicative
+log-normal noise (15 % and 12 %). The noise-free 3D fields are written under ``truth/`` for
+honest evaluation.
 """
 
 from __future__ import annotations
@@ -362,24 +367,100 @@ def _evaluate_voxels(geology: _Geology, spacing: tuple[float, float, float]):
     return fields, above, origin
 
 
-def _geophysics(rng: np.random.Generator, geology: _Geology) -> dict[str, Grid]:
-    fields, above, origin = _evaluate_voxels(geology, (10.0, 10.0, 10.0))
-    magnetite = fields["bif"] * (1 - fields["oxidised"]) * (1 - 0.8 * np.clip(fields["alteration"], 0, 1))
-    kappa = gaussian_filter(1e-4 + 0.35 * magnetite, sigma=1.5) * np.exp(rng.normal(0, 0.08, magnetite.shape))
-    kappa[above] = np.nan
-    mag = Grid(kappa.astype(np.float32), origin, (10.0, 10.0, 10.0), "magnetic_susceptibility", "SI")
+#: Resolution of the simulated inversions: the Gaussian smoothing sigma (m, horizontal) grows linearly
+#: with depth below topography, from the first value at the surface to the second at
+#: ``_RESOLUTION_DEPTH`` (and on at the same rate below it). FWHM = 2.355 sigma.
+_MAG_SIGMA_M = (20.0, 100.0)
+_IP_SIGMA_M = (25.0, 150.0)
+_RESOLUTION_DEPTH = 400.0
+#: Inversions smear vertically more than laterally: vertical sigma = this x horizontal sigma.
+_VERTICAL_SMEAR = 1.5
+#: Multiplicative log-normal noise (standard deviation of the log), spatially correlated like
+#: inversion artefacts: white noise blurred with a Gaussian of this sigma in cells.
+_MAG_NOISE, _IP_NOISE = 0.15, 0.12
+_NOISE_CORRELATION_CELLS = 1.5
+#: Ratio between consecutive smoothing levels blended per cell in :func:`_depth_smoothed`.
+_LEVEL_RATIO = 1.3
 
-    fields, above, origin = _evaluate_voxels(geology, (25.0, 25.0, 25.0))
-    charge = (
+
+def _smoothing_sigma(depth: np.ndarray, law: tuple[float, float]) -> np.ndarray:
+    """Horizontal Gaussian sigma (m) of an inversion at depths below topography (m)."""
+    shallow, deep = law
+    return shallow + (deep - shallow) * np.clip(depth, 0.0, None) / _RESOLUTION_DEPTH
+
+
+def _depth_smoothed(values: np.ndarray, below: np.ndarray, sigma_m: np.ndarray, spacing: float) -> np.ndarray:
+    """``values`` (z, y, x) blurred by a Gaussian whose sigma (m) varies per cell, as ``sigma_m``.
+
+    Cells above topography (``~below``; rock fills each column from the bottom) first take the
+    value of the top rock cell of their column, so air never enters the blur. The volume is then
+    blurred with a geometric ladder of sigmas spaced by ``_LEVEL_RATIO`` spanning ``sigma_m``
+    (vertical sigma ``_VERTICAL_SMEAR`` times the horizontal one; each level is the previous one
+    blurred further, which is exact for Gaussians), and each cell takes the blend of the two
+    levels bracketing its own sigma, linear in log sigma.
+    """
+    top = np.maximum(below.sum(axis=0) - 1, 0)[None]
+    filled = np.where(below, values, np.take_along_axis(values, top, axis=0)).astype(float)
+    lo, hi = float(sigma_m[below].min()), float(sigma_m[below].max())
+    n_levels = max(2, int(np.ceil(np.log(hi / lo) / np.log(_LEVEL_RATIO))) + 1)
+    levels = np.geomspace(lo, hi, n_levels)
+    position = np.interp(np.log(sigma_m), np.log(levels), np.arange(n_levels, dtype=float))
+    lower = np.minimum(np.floor(position).astype(int), n_levels - 2)
+    frac = position - lower
+    out = np.zeros_like(filled)
+    blurred, done = filled, 0.0
+    for k, sigma in enumerate(levels):
+        step = np.sqrt(sigma**2 - done**2) / spacing  # Gaussian blurs add in variance
+        blurred = gaussian_filter(blurred, (_VERTICAL_SMEAR * step, step, step), truncate=3.0)
+        done = sigma
+        out += (np.where(lower == k, 1.0 - frac, 0.0) + np.where(lower == k - 1, frac, 0.0)) * blurred
+    return out
+
+
+def _correlated_lognormal(rng: np.random.Generator, shape: tuple[int, ...], sd: float) -> np.ndarray:
+    """Multiplicative noise ``exp(sd * g)``, g a unit-variance Gaussian field correlated over a few cells."""
+    g = gaussian_filter(rng.standard_normal(shape), _NOISE_CORRELATION_CELLS)
+    return np.exp(sd * (g - g.mean()) / g.std())
+
+
+def _susceptibility(fields: dict[str, np.ndarray]) -> np.ndarray:
+    """True magnetic susceptibility (SI): magnetite in fresh BIF, destroyed by oxidation and alteration."""
+    magnetite = fields["bif"] * (1 - fields["oxidised"]) * (1 - 0.8 * np.clip(fields["alteration"], 0, 1))
+    return 1e-4 + 0.35 * magnetite
+
+
+def _chargeability(fields: dict[str, np.ndarray]) -> np.ndarray:
+    """True IP chargeability (mV/V): shale, clay alteration and the oxidised zone."""
+    return (
         4.0
         + 10.0 * (1 - fields["bif"])
         + 25.0 * np.clip(fields["alteration"], 0, 1.5)
         + 6.0 * fields["oxidised"]
     )
-    charge = gaussian_filter(charge, sigma=1.0) * np.exp(rng.normal(0, 0.06, charge.shape))
-    charge[above] = np.nan
-    ip = Grid(charge.astype(np.float32), origin, (25.0, 25.0, 25.0), "ip_chargeability", "mV/V")
-    return {"magnetic_susceptibility": mag, "ip_chargeability": ip}
+
+
+def _geophysics(rng: np.random.Generator, geology: _Geology, noise: bool = True) -> dict[str, Grid]:
+    """Magnetic and IP models as inversions would deliver them.
+
+    The true properties are blurred with a resolution that worsens with depth below topography
+    (sigma 20 -> 100 m over 400 m for magnetics, 25 -> 150 m for IP) and multiplied by
+    correlated log-normal noise (15 % and 12 %); ``noise=False`` gives the noise-free models
+    (and draws nothing from ``rng``).
+    """
+    grids = {}
+    for name, unit, spacing, true_property, law, sd in (
+        ("magnetic_susceptibility", "SI", 10.0, _susceptibility, _MAG_SIGMA_M, _MAG_NOISE),
+        ("ip_chargeability", "mV/V", 25.0, _chargeability, _IP_SIGMA_M, _IP_NOISE),
+    ):
+        fields, above, origin = _evaluate_voxels(geology, (spacing, spacing, spacing))
+        model = _depth_smoothed(
+            true_property(fields), ~above, _smoothing_sigma(fields["depth"], law), spacing
+        )
+        if noise:
+            model *= _correlated_lognormal(rng, model.shape, sd)
+        model[above] = np.nan
+        grids[name] = Grid(model.astype(np.float32), origin, (spacing, spacing, spacing), name, unit)
+    return grids
 
 
 def _gaussian_absorption(wavelengths: np.ndarray, features: list[tuple[float, float, float]]) -> np.ndarray:
