@@ -100,6 +100,87 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from afg_core.io.project import load_project
+    from afg_core.learn.experiment import RunConfig, run_experiment
+    from afg_core.products.reports import write_run_outputs
+    from afg_core.spectral.pca import spectral_pca
+
+    settings = {}
+    if args.config is not None:
+        try:
+            settings = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(
+                f"cannot read the run settings ({exc})",
+                file=str(args.config),
+                fix="write TOML with keys of RunConfig, e.g. epochs = 40",
+            ) from None
+    for key, value in {
+        "epochs": args.epochs,
+        "task": args.task,
+        "folds": args.folds,
+        "seed": args.seed,
+    }.items():
+        if value is not None:
+            settings[key] = value
+    if args.targets:
+        settings["targets"] = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    for key in ("targets", "models", "groups", "split", "cell_size", "self_weighting_models"):
+        if key in settings:
+            settings[key] = tuple(settings[key])
+    try:
+        config = RunConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"bad run settings: {exc}",
+            file=str(args.config or "command line"),
+            fix="use the fields of afg_core.learn.RunConfig",
+        ) from None
+    project = load_project(args.project_dir)
+    for finding in project.report.findings:
+        if finding.severity == "error":
+            print(f"note: {finding}", file=sys.stderr)
+    pca = None
+    if project.hyperspectral is not None:
+        pca = spectral_pca(project.hyperspectral, n_components=3)
+    else:
+        print("note: no hyperspectral cube in the project: spectral features skipped", file=sys.stderr)
+    bar = _ProgressBar()
+    result = run_experiment(project, config, pca, progress=bar.update, on_epoch=bar.epoch)
+    bar.close()
+    written = write_run_outputs(result, args.out_dir, project_name=project.settings.name)
+    print((args.out_dir / "summary.txt").read_text(encoding="utf-8"))
+    print("written:", ", ".join(sorted(p.name for p in written)))
+    return 0
+
+
+class _ProgressBar:
+    """One-line progress on stderr: share done, current step and the networks' epochs."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.share, self.message = 0.0, ""
+
+    def _draw(self, detail: str = "") -> None:
+        filled = int(30 * self.share)
+        elapsed = time.perf_counter() - self.start
+        line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * self.share:3.0f}% {elapsed:5.0f} s  {self.message}"
+        print(f"{line} {detail}"[:150].ljust(150), end="", file=sys.stderr, flush=True)
+
+    def update(self, share: float, message: str) -> None:
+        self.share, self.message = share, message
+        self._draw()
+
+    def epoch(self, model: str, epoch: int, logs: dict) -> None:
+        self._draw(f"{model} epoch {epoch + 1} val_loss {logs.get('val_loss', float('nan')):.4f}")
+
+    def close(self) -> None:
+        print(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m afg_core", description="AFG: REE grade prediction for BIF deposits"
@@ -143,6 +224,26 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--models-dir", type=Path, default=None)
     train.set_defaults(run=_train)
+
+    run = commands.add_parser(
+        "run",
+        help="ingest -> krige -> features -> train four models -> evaluate -> ablation -> predict the block model",
+    )
+    run.add_argument("project_dir", type=Path)
+    run.add_argument(
+        "--out", dest="out_dir", type=Path, required=True, help="folder for metrics.json and the rest"
+    )
+    run.add_argument("--config", type=Path, default=None, help="TOML file with RunConfig fields")
+    run.add_argument("--epochs", type=int, default=None)
+    run.add_argument(
+        "--targets", default=None, help="comma-separated elements, e.g. Cu,Ni (default: project.toml)"
+    )
+    run.add_argument("--task", choices=["along-holes", "volume"], default=None)
+    run.add_argument(
+        "--folds", type=int, default=None, help="grouped k-fold by hole (default: one 70/15/15 split)"
+    )
+    run.add_argument("--seed", type=int, default=None)
+    run.set_defaults(run=_run)
 
     args = parser.parse_args(argv)
     configure_backends()

@@ -428,7 +428,9 @@ def ordinary_kriging(
     chosen = _resolve_search(neighbours, max_per_hole, search)
     if exclude_holes is not None and (chosen is None or hole_ids is None):
         raise ValueError("exclude_holes needs hole_ids and a local neighbourhood")
-    return _krige(coords, values, targets, model, None, chosen, hole_ids, chunk_size, exclude_holes=exclude_holes)
+    return _krige(
+        coords, values, targets, model, None, chosen, hole_ids, chunk_size, exclude_holes=exclude_holes
+    )
 
 
 def simple_kriging(
