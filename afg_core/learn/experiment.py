@@ -448,7 +448,7 @@ def score_predictions(
             row = {
                 "model": name,
                 "grade": grade,
-                "unit": "ppm" if grade == sum_name else internal_unit(grade),
+                "unit": "ppm" if grade == sum_name else _unit_label(grade),
             }
             row.update({k.lower(): natural.loc[grade, k] for k in natural.columns})
             row["log_rmse"] = in_log.loc[grade, "RMSE"]
@@ -481,6 +481,12 @@ def score_predictions(
                 paired_rows.append({"pair": f"{name}-{baseline}", "grade": grade, **values.to_dict()})
     paired = pd.DataFrame(paired_rows, columns=["pair", "grade", "rmse_diff", "lo", "hi", "n"])
     return scores, paired
+
+
+def _unit_label(element: str) -> str:
+    """``wt%`` for majors, ``ppm`` for traces (internal units)."""
+    unit = internal_unit(element)
+    return "wt%" if unit == "pct" else unit
 
 
 def _mean_log_rmse(observed_log: np.ndarray, predicted_log: np.ndarray) -> float:
@@ -646,7 +652,16 @@ def run_experiment(
     if config.volume:
         report(done / steps, "predicting the block model")
         volume, volume_notes = predict_volume(
-            project, config, targets, sum_name, cutoffs, pca, oof, first.y, tested
+            project,
+            config,
+            targets,
+            sum_name,
+            cutoffs,
+            pca,
+            oof,
+            first.y,
+            tested,
+            report=lambda message: report(done / steps, message),
         )
         notes.extend(volume_notes)
     report(1.0, "done")
@@ -755,6 +770,7 @@ def predict_volume(
     oof: dict[str, np.ndarray],
     observed_log_all: np.ndarray,
     tested: np.ndarray,
+    report: Callable[[str], None] | None = None,
 ) -> tuple[PredictedVolume | None, list[str]]:
     """Predicted grade, uncertainty and P(> cut-off) volumes from an ensemble refitted on every hole.
 
@@ -765,6 +781,7 @@ def predict_volume(
     the ensemble variance plus the model kind's out-of-fold residual variance (per target).
     """
     notes: list[str] = []
+    say = report or (lambda message: None)
     learned = [m for m in config.models if m in LEARNED]
     if not learned:
         return None, ["no learned model in the run: no predicted volume"]
@@ -773,6 +790,7 @@ def predict_volume(
     else:
         kind = "boosting"
     spec = config.feature_spec("volume")
+    say("volume: kriged fields from every hole at samples and cells")
     samples = _ordered_samples(project, targets)
     sources = field_sources(project, config.composite_m)
     source = kriged_field_source(sources, spec.kriged_elements, targets, spec)
@@ -787,6 +805,7 @@ def predict_volume(
     rng = np.random.default_rng(config.seed)
     members = []
     for member in range(max(config.ensemble, 1)):
+        say(f"volume: {kind} member {member + 1}/{max(config.ensemble, 1)} on {len(cells.frame):,} cells")
         drawn = rng.choice(unique, size=len(unique), replace=True)
         out_of_bag = np.setdiff1d(unique, drawn)
         counts = pd.Series(drawn).value_counts()

@@ -611,11 +611,13 @@ class BoostingRegressor(_GradeModel):
     split on it); any positive weight changes nothing, because trees are invariant to
     rescaling an input.
 
-    Early stopping: with ``validation`` holes, each target is first boosted with
-    scikit-learn's explicit validation set (``fit(..., X_val=, y_val=)``, squared-error
-    loss, ``early_stopping_rounds`` rounds without improvement), then refitted on the
-    training rows with exactly the best number of iterations (``n_iter_``), so the model
-    holds no trees past the best one. No internal random validation split is ever used
+    Early stopping: with ``validation`` holes, each target is boosted with scikit-learn's
+    explicit validation set (``fit(..., X_val=, y_val=)``, squared-error loss, stopping
+    after ``early_stopping_rounds`` rounds without improvement). The stopped model is kept
+    as it is (``n_iter_`` iterations, up to ``early_stopping_rounds`` past the best one:
+    a refit to exactly the best count would double the cost for a negligible change at
+    this learning rate); refitting ``n_iter_`` iterations without early stopping gives the
+    same trees, which is how a saved model is rebuilt. No internal random validation split is ever used
     (it would mix samples of one hole across training and validation). Without
     validation (or with ``early_stopping_rounds=None``) all ``max_iter`` iterations run.
 
@@ -650,12 +652,12 @@ class BoostingRegressor(_GradeModel):
 
     def __init__(
         self,
-        max_iter: int = 500,
-        learning_rate: float = 0.05,
+        max_iter: int = 300,
+        learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 20,
         l2_regularization: float = 0.0,
-        early_stopping_rounds: int | None = 20,
+        early_stopping_rounds: int | None = 10,
         random_state: int = 0,
         feature_weights: Sequence[float] | None = None,
         clip_margin: float = 1.0,
