@@ -77,29 +77,6 @@ def _targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from afg_core.io.project import load_project
-    from afg_core.learn.pipeline import prepare_training, train_and_score
-    from afg_core.learn.training import TrainingConfig
-    from afg_core.spectral.pca import spectral_pca
-
-    project = load_project(args.project_dir)
-    pca = spectral_pca(project.hyperspectral, n_components=3) if project.hyperspectral is not None else None
-    config = TrainingConfig(epochs=args.epochs, seed=args.seed)
-    experiment = prepare_training(project, config, pca)
-
-    def report(name: str, epoch: int, logs: dict) -> None:
-        print(
-            f"{name} epoch {epoch + 1}: loss {logs['loss']:.4f} val_loss {logs['val_loss']:.4f}", flush=True
-        )
-
-    run = train_and_score(experiment, config, project.settings.cutoff("TREO"), report, args.models_dir)
-    print(run.scores.round(3).to_string(index=False))
-    if run.saved is not None:
-        print("saved", run.saved)
-    return 0
-
-
 def _run(args: argparse.Namespace) -> int:
     import tomllib
 
@@ -215,15 +192,6 @@ def main(argv: list[str] | None = None) -> int:
     targets.add_argument("--top", type=int, default=10)
     targets.add_argument("--csv", type=Path, default=None)
     targets.set_defaults(run=_targets)
-
-    train = commands.add_parser(
-        "train", help="train the LSTM and baselines on held-out holes and print scores"
-    )
-    train.add_argument("project_dir", type=Path)
-    train.add_argument("--epochs", type=int, default=60)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--models-dir", type=Path, default=None)
-    train.set_defaults(run=_train)
 
     run = commands.add_parser(
         "run",

@@ -10,15 +10,12 @@ lab strings), PCA of a 500 x 500 x 200 cube under 10 s. Prints figures; asserts 
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from afg_core.io.cubes import HyperspectralCube
 from afg_core.io.project import load_project

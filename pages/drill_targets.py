@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS
-from afg_core.products import grade_tonnage, rank_drill_targets
+from afg_core.products import estimate_from_volume, grade_tonnage, rank_drill_targets
 from ui.plots import heatmap
-from ui.state import current_project, treo_blocks
+from ui.state import current_project, model_volume, treo_blocks
 
 st.title("Drill Targets")
 project = current_project()
@@ -24,8 +24,17 @@ with left:
     min_probability = st.slider("Minimum P(TREO > cut-off)", 0.1, 0.95, 0.5, step=0.05)
     cell = st.select_slider("Block size in x and y (m)", [25.0, 50.0, 100.0], 50.0)
     density = st.number_input("Dry bulk density (t/m³)", 2.0, 5.0, 3.3, step=0.1)
+    predicted = model_volume()
+    source = "kriging"
+    if predicted is not None and "TREO" in predicted.log_mean:
+        source = st.radio(
+            "Volume",
+            ["kriging", "model"],
+            format_func={"kriging": "kriging", "model": f"model ({predicted.model} ensemble)"}.get,
+            help="The model's predicted volume comes from the latest run of the Train page (its own block size)",
+        )
 
-estimate = treo_blocks((cell, cell, 10.0))
+estimate = treo_blocks((cell, cell, 10.0)) if source == "kriging" else estimate_from_volume(predicted, "TREO")
 if estimate.block.cell_size[0] > cell:
     st.info(
         f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
@@ -58,11 +67,18 @@ with right:
         },
     )
     st.download_button("Download targets (CSV)", ranking.to_csv(index=False), "drill_targets.csv", "text/csv")
-st.caption(
-    "Score = contained TREO x mean probability. TREO kriged in log space (spherical variogram fitted to the "
-    "samples), back-transformed with exp(m + s²/2); P(TREO > cut-off) treats log TREO as Gaussian with the "
-    "kriging variance. distance_to_data_m: from the zone's best cell to the nearest assay."
-)
+if source == "kriging":
+    how = (
+        "TREO kriged in log space (automatic variogram of the samples), back-transformed with exp(m + s²/2); "
+        "P(TREO > cut-off) treats log TREO as Gaussian with the kriging variance."
+    )
+else:
+    how = (
+        f"TREO from the {predicted.model} ensemble ({predicted.members} members, hole bootstrap): mean log TREO, "
+        "spread = ensemble variance + the model's held-out residual variance; P(TREO > cut-off) lognormal."
+    )
+st.caption(f"Score = contained TREO x mean probability. {how} distance_to_data_m: from the zone's best cell to "
+           "the nearest assay.")
 
 block = estimate.block
 xs, ys, _ = block.axes()

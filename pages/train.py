@@ -1,176 +1,188 @@
-"""Train: the down-hole LSTM against feed-forward and kriging baselines, on held-out holes."""
+"""Train: four models (LSTM, FNN, kriging, boosting) on fused features, scored on held-out holes."""
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from afg_core.errors import InputError
-from afg_core.learn import TrainingConfig, prepare_training, train_and_score
-from afg_core.transforms import grade_from_log
-from ui.plots import loss_curves
+from afg_core.learn import FEATURE_GROUPS, PRESETS, RunConfig, run_experiment
+from afg_core.learn.experiment import hole_folds, resolve_targets
+from afg_core.products.reports import summary_text, write_run_outputs
+from ui.plots import (
+    ablation_chart,
+    importance_chart,
+    loss_curves,
+    predicted_vs_observed,
+    residuals_down_hole,
+    score_bars,
+    weight_trajectories,
+)
 from ui.state import current_project, project_key, project_pca
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+MODEL_LABELS = {"lstm": "LSTM", "fnn": "FNN", "kriging": "Kriging", "boosting": "Boosting"}
 
 st.title("Train")
 project = current_project()
 pca = project_pca(3)
 
-
 with st.sidebar:
-    st.markdown("#### Training settings")
-    epochs = st.number_input("Maximum epochs", 1, 500, 40)
+    st.markdown("#### Experiment")
+    task = st.radio(
+        "Task",
+        ["along-holes", "volume"],
+        horizontal=True,
+        help="Along holes: predict assays from co-located measurements (XRF majors, logs). "
+        "In the volume: predict unsampled cells from what is known everywhere.",
+    )
+    models = st.multiselect(
+        "Models", list(MODEL_LABELS), default=list(MODEL_LABELS), format_func=MODEL_LABELS.get
+    )
+    preset = st.selectbox("Feature set", list(PRESETS), help="paper: the method paper's 11 inputs")
+    groups = st.multiselect("Feature groups", list(FEATURE_GROUPS), default=list(PRESETS[preset].groups))
+    epochs = st.number_input("Maximum epochs", 1, 500, 30)
     patience = st.number_input("Early-stopping patience (epochs)", 1, 50, 6)
-    batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256], 64)
-    length = st.select_slider("Sequence length (samples)", [8, 16, 32], 16)
-    test_fraction = st.slider("Held-out holes", 0.1, 0.4, 0.2, step=0.05)
+    window = st.select_slider("Window down the hole (samples)", [8, 16, 32], 16)
+    optimizer = st.radio(
+        "Optimiser", ["adam", "sgd"], horizontal=True, help="sgd: momentum 0.9, as the paper"
+    )
+    self_weighting = st.toggle("Self-weighting loop", help="Feature weights updated on validation holes")
+    folds = st.number_input("Folds (1 = one 70/15/15 split)", 1, 10, 1)
+    ablation = st.toggle("Ablation by feature group", value=True)
+    volume = st.toggle("Predict the block model", value=True)
     seed = st.number_input("Seed", 0, 10_000, 0)
-config = TrainingConfig(
+
+if not models:
+    st.warning("Choose at least one model.")
+    st.stop()
+config = RunConfig(
+    task=task,
+    models=tuple(models),
+    features=preset,
+    groups=tuple(groups),
     epochs=int(epochs),
     patience=int(patience),
-    batch_size=int(batch_size),
-    sequence_length=int(length),
-    stride=max(int(length) // 2, 1),
-    test_fraction=test_fraction,
+    window=int(window),
+    optimizer=optimizer,
+    self_weighting=self_weighting,
+    folds=int(folds),
+    ablation=ablation,
+    volume=volume,
     seed=int(seed),
 )
-
-
-@st.cache_resource(show_spinner="Building the feature table...", max_entries=4)
-def _experiment(key: str, has_pca: bool, config: TrainingConfig):
-    return prepare_training(project, config, pca if has_pca else None)
-
-
 try:
-    experiment = _experiment(project_key(), pca is not None, config)
+    targets = resolve_targets(project, config)
+    samples = project.drillholes.samples
+    holes = samples.loc[samples[targets].notna().any(axis=1), "hole_id"].to_numpy()
+    train_holes, val_holes, test_holes = hole_folds(holes, config)[0]
 except InputError as error:
     st.warning(str(error))
     st.stop()
-features, targets = experiment.features, experiment.targets
 
-holes = experiment.table["hole_id"]
 cols = st.columns(4)
-cols[0].metric("Training holes", holes[experiment.train].nunique())
-cols[1].metric(
-    "Validation holes", holes[experiment.validation].nunique(), help="Early stopping watches these"
+cols[0].metric("Training holes", len(train_holes))
+cols[1].metric("Validation holes", len(val_holes), help="Early stopping and self-weighting watch these")
+cols[2].metric("Held-out test holes", len(test_holes), help="Never seen in training")
+cols[3].metric("Targets", len(targets))
+st.caption(
+    "Split by drill hole. Kriged fields and gradients for held-out holes come from training holes only; "
+    "a training row's come from the other training holes (its own hole left out)."
 )
-cols[2].metric("Held-out test holes", holes[experiment.test].nunique(), help="Never seen in training")
-cols[3].metric("Features", len(features))
-with st.expander("Features and targets"):
-    st.write("**Inputs:** " + ", ".join(features))
-    st.write("**Targets (log ppm):** " + ", ".join(t.removeprefix("log_") for t in targets))
-    st.caption(
-        "Split by drill hole. Normalisation statistics come from training holes only; the kriging "
-        "baseline krige from training and validation holes only."
-    )
 
 key = (project_key(), repr(config))
-results = st.session_state.setdefault("training_results", {})
+results = st.session_state.setdefault("experiments", {})
 
-train_clicked = st.button("Train LSTM and baselines", type="primary")
+clicked = st.button("Train and compare", type="primary")
 chart = st.empty()
-if train_clicked:
-    progress = st.progress(0.0, text="Training the LSTM...")
+if clicked:
+    progress = st.progress(0.0, text="Starting...")
     history: list[dict] = []
 
     def on_epoch(name: str, epoch: int, logs: dict) -> None:
         history.append(
-            {"model": name, "epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs["val_loss"]}
+            {
+                "model": MODEL_LABELS[name.lower()] if name.lower() in MODEL_LABELS else name,
+                "epoch": epoch + 1,
+                "loss": logs.get("loss"),
+                "val_loss": logs.get("val_loss"),
+            }
         )
         chart.plotly_chart(
             loss_curves(pd.DataFrame(history)), width="stretch", key=f"live-loss-{len(history)}"
         )
-        share = (epoch + 1) / config.epochs
-        progress.progress(
-            min(share, 1.0), text=f"{name}: epoch {epoch + 1}, validation loss {logs['val_loss']:.4f}"
-        )
 
-    run = train_and_score(experiment, config, project.settings.cutoff("TREO"), on_epoch, MODELS_DIR)
+    def on_progress(share: float, message: str) -> None:
+        progress.progress(min(share, 1.0), text=message)
+
+    result = run_experiment(project, config, pca, progress=on_progress, on_epoch=on_epoch)
+    folder = MODELS_DIR / dt.datetime.now(dt.UTC).strftime("run_%Y%m%dT%H%M%SZ")
+    write_run_outputs(result, folder, project_name=project.settings.name)
     progress.empty()
-    results[key] = {
-        "history": run.history,
-        "scores": run.scores,
-        "predictions": run.predictions,
-        "saved": run.saved,
-    }
+    results[key] = {"result": result, "folder": folder, "project": project_key()}
+    st.session_state["latest_experiment"] = results[key]
 
 if key not in results:
     st.info(
-        "Press the button to train. The LSTM (2 x LSTM 128, Dense 64, Dense 32) reads sequences of samples down "
-        "each hole; training stops early when the validation loss stops improving."
+        "Press the button to train. The LSTM (2 x LSTM 128, Dense 64, Dense 32) reads windows of samples down "
+        "each hole; the FNN reads single samples; boosting is what a data scientist tries first; kriging is "
+        "the geostatistician's baseline. Training stops early when the validation loss stops improving."
     )
     st.stop()
 
-result = results[key]
-chart.plotly_chart(loss_curves(result["history"]), width="stretch", key="loss-curves")
-st.caption(f"Saved LSTM: {result['saved'].name} with its model card (JSON) in models/.")
+result = results[key]["result"]
+histories = [h.assign(model=MODEL_LABELS[m]) for m, h in result.histories.items()]
+if histories:
+    chart.plotly_chart(loss_curves(pd.concat(histories)), width="stretch", key="loss-curves")
+st.caption(f"Saved: {results[key]['folder'].name} in models/ (model folders with card.json, metrics.json).")
 
-scores = result["scores"]
-st.subheader("Scores on held-out holes (95 % intervals: bootstrap over holes)")
-treo = scores.loc[scores["target"] == "TREO"]
-cols = st.columns(len(treo))
-for column, row in zip(cols, treo.itertuples()):
+st.subheader("What won")
+st.text(summary_text(result))
+scores = result.scores
+headline = result.sum_name or targets[0]
+row = scores[scores["grade"] == headline].set_index("model")
+cols = st.columns(len(row))
+for column, (model, values) in zip(cols, row.iterrows()):
+    label = f"{MODEL_LABELS[model]}: {headline} RMSE"
     column.metric(
-        f"{row.model}: TREO class accuracy",
-        f"{100 * row.class_accuracy:.0f} %",
-        help=f"95 % CI {100 * row.class_accuracy_lo:.0f}-{100 * row.class_accuracy_hi:.0f} %",
+        label,
+        f"{values['rmse']:,.0f} {values['unit']}",
+        help=f"95 % CI {values['rmse_lo']:,.0f}-{values['rmse_hi']:,.0f}",
     )
-per_element = scores.loc[scores["target"] != "TREO"].copy()
-per_element["element"] = per_element["target"].str.removeprefix("log_")
-bars = go.Figure()
-for name, part in per_element.groupby("model", sort=False):
-    bars.add_trace(
-        go.Bar(
-            x=part["element"],
-            y=part["R2"],
-            name=name,
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=part["R2_hi"] - part["R2"],
-                arrayminus=part["R2"] - part["R2_lo"],
-            ),
+    if np.isfinite(values.get("class_accuracy", np.nan)):
+        column.metric(
+            f"{MODEL_LABELS[model]}: {headline} class accuracy",
+            f"{100 * values['class_accuracy']:.0f} %",
+            help=f"95 % CI {100 * values['class_accuracy_lo']:.0f}-{100 * values['class_accuracy_hi']:.0f} %",
         )
-    )
-bars.update_layout(
-    template="plotly_white",
-    barmode="group",
-    height=380,
-    yaxis_title="R² (log ppm)",
-    title="R² per element on held-out holes",
-    margin=dict(l=10, r=10, t=40, b=10),
-)
-st.plotly_chart(bars, width="stretch")
+st.plotly_chart(score_bars(scores, MODEL_LABELS), width="stretch")
 st.dataframe(scores.round(3), hide_index=True, width="stretch")
+st.markdown("**Paired differences** (RMSE of the first model minus the second, same resampled holes)")
+st.dataframe(result.paired.round(3), hide_index=True, width="stretch")
 
 st.subheader("Predicted vs observed")
-element = st.selectbox("Element", [t.removeprefix("log_") for t in targets])
-observed = grade_from_log(experiment.table.loc[experiment.test, f"log_{element}"])
-scatter = go.Figure()
-for name, predicted in result["predictions"].items():
-    scatter.add_trace(
-        go.Scattergl(
-            x=observed,
-            y=grade_from_log(predicted[f"log_{element}"]),
-            mode="markers",
-            name=name,
-            marker=dict(size=4, opacity=0.5),
-        )
-    )
-low, high = float(np.nanmin(observed)), float(np.nanmax(observed))
-scatter.add_trace(
-    go.Scatter(x=[low, high], y=[low, high], mode="lines", name="1:1", line=dict(color="black"))
+grade = st.selectbox(
+    "Grade",
+    [c for c in result.predictions.columns if f"{config.models[0]}:{c}" in result.predictions.columns],
 )
-scatter.update_layout(
-    template="plotly_white",
-    height=480,
-    xaxis_type="log",
-    yaxis_type="log",
-    xaxis_title=f"observed {element} (ppm)",
-    yaxis_title=f"predicted {element} (ppm)",
-    margin=dict(l=10, r=10, t=20, b=10),
+st.plotly_chart(
+    predicted_vs_observed(result.predictions, grade, config.models, MODEL_LABELS), width="stretch"
 )
-st.plotly_chart(scatter, width="stretch")
+hole = st.selectbox("Residuals down hole", sorted(result.predictions["hole_id"].unique()))
+st.plotly_chart(
+    residuals_down_hole(result.predictions, hole, grade, config.models, MODEL_LABELS), width="stretch"
+)
+
+if result.self_weighting:
+    st.subheader("Self-weighting")
+    for model, weighting in result.self_weighting.items():
+        st.plotly_chart(weight_trajectories(weighting.weight_history, MODEL_LABELS[model]), width="stretch")
+if len(result.ablation):
+    st.subheader("Ablation and permutation importance")
+    left, right = st.columns(2)
+    left.plotly_chart(ablation_chart(result.ablation), width="stretch")
+    right.plotly_chart(importance_chart(result.importance, MODEL_LABELS), width="stretch")
+for note in result.notes:
+    st.caption(f"Note: {note}")

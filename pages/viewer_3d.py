@@ -1,4 +1,4 @@
-"""3D Viewer: drill holes coloured by grade and the kriged TREO volume, in PyVista (vtk.js)."""
+"""3D Viewer: drill holes coloured by grade and the kriged or model-predicted TREO volume (PyVista, vtk.js)."""
 
 import numpy as np
 import streamlit as st
@@ -10,10 +10,11 @@ from afg_core.products import (
     SceneExportError,
     block_volume,
     drillhole_traces,
+    estimate_from_volume,
     export_scene_html,
     scene_offset,
 )
-from ui.state import current_project, project_key, treo_blocks
+from ui.state import current_project, model_volume, project_key, treo_blocks
 from ui.view3d import show_scene_html
 
 st.title("3D Viewer")
@@ -26,14 +27,26 @@ left, right = st.columns([1, 3])
 with left:
     colour_by = st.selectbox("Colour holes by", options)
     log_colour = st.checkbox("Log colour scale", value=True, help="Grades are log-normal")
-    show_blocks = st.checkbox("Kriged TREO blocks above cut-off", value=bool(ree))
+    show_blocks = st.checkbox("TREO blocks above cut-off", value=bool(ree))
     cutoff = float(project.settings.cutoff("TREO"))
+    predicted = model_volume()
+    source = "kriging"
     if show_blocks:
         cutoff = st.number_input("TREO cut-off (ppm)", 100.0, 50_000.0, cutoff, step=100.0)
+        if predicted is not None and "TREO" in predicted.log_mean:
+            source = st.radio(
+                "Blocks from",
+                ["kriging", "model"],
+                format_func={"kriging": "kriging", "model": f"model ({predicted.model} ensemble)"}.get,
+                horizontal=True,
+                help="The model's predicted volume comes from the latest run of the Train page",
+            )
 
 
 @st.cache_data(show_spinner="Exporting the 3D scene...", max_entries=16)
-def _scene_html(key: str, colour_by: str, log_colour: bool, show_blocks: bool, cutoff: float) -> str:
+def _scene_html(
+    key: str, colour_by: str, log_colour: bool, show_blocks: bool, cutoff: float, source: str
+) -> str:
     table = samples.copy()
     if colour_by == "TREO":
         table["TREO"] = total_rare_earth_oxides(table[ree])
@@ -49,7 +62,7 @@ def _scene_html(key: str, colour_by: str, log_colour: bool, show_blocks: bool, c
         )
     )
     if show_blocks:
-        estimate = treo_blocks()
+        estimate = treo_blocks() if source == "kriging" else estimate_from_volume(model_volume(), "TREO")
         volume = block_volume(
             estimate.block,
             np.log10(estimate.treo_ppm),
@@ -67,14 +80,20 @@ def _scene_html(key: str, colour_by: str, log_colour: bool, show_blocks: bool, c
 
 with right:
     try:
-        html = _scene_html(project_key(), colour_by, log_colour, show_blocks, cutoff)
+        volume_key = f"{project_key()}|{id(predicted)}" if source == "model" else project_key()
+        html = _scene_html(volume_key, colour_by, log_colour, show_blocks, cutoff, source)
     except SceneExportError as exc:
         st.error(f"The 3D view could not be drawn: {exc}")
     else:
         show_scene_html(html, height=650, key="scene3d")
         st.caption(
             "Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
-            "south-west corner; blocks: ordinary kriging of log TREO above the cut-off, cells within 150 m of an "
-            "assay, "
-            "coloured pale yellow (at cut-off) to dark red (highest)."
+            "south-west corner; blocks: "
+            + (
+                "ordinary kriging of log TREO"
+                if source == "kriging"
+                else "the model ensemble's expected TREO"
+            )
+            + " above the cut-off, cells within 150 m of an assay, coloured pale yellow (at cut-off) to dark red "
+            "(highest)."
         )

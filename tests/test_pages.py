@@ -7,6 +7,7 @@ model, the PCA) are shared across the tests: the first page pays for loading, la
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -139,9 +140,12 @@ def new_model_files():
     before = set(MODELS.glob("*")) if MODELS.exists() else set()
     created: list[Path] = []
     yield created
-    created.extend(p for p in (set(MODELS.glob("*")) - before) if p.is_file())
+    created.extend(set(MODELS.glob("*")) - before)
     for path in created:
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> None:
@@ -157,28 +161,42 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
 
     before = set(MODELS.glob("*")) if MODELS.exists() else set()
     next(n for n in at.sidebar.number_input if n.label == "Maximum epochs").set_value(2)
-    next(s for s in at.sidebar.select_slider if s.label == "Batch size").set_value(256)  # fewer steps: faster
-    next(b for b in at.button if b.label == "Train LSTM and baselines").click().run()
+    next(t for t in at.sidebar.toggle if t.label == "Ablation by feature group").set_value(False)
+    next(b for b in at.button if b.label == "Train and compare").click().run()
     assert_clean(at)
 
-    assert len(plotly_charts(at)) >= 3  # loss curves, R² bars, predicted vs observed
-    scores = at.dataframe[-1].value
-    assert {"model", "target"} <= set(scores.columns)
-    assert {"LSTM", "FNN", "Kriging"} <= set(scores["model"])
-    treo = scores.loc[scores["target"] == "TREO"]
-    assert {"LSTM", "FNN", "Kriging"} <= set(treo["model"])
-    accuracy = {k: v for k, v in metrics(at).items() if "TREO class accuracy" in k}
-    assert {"LSTM: TREO class accuracy", "FNN: TREO class accuracy", "Kriging: TREO class accuracy"} <= set(
-        accuracy
-    )
-    for value in accuracy.values():
-        assert 0 <= float(value.rstrip(" %")) <= 100
+    assert (
+        len(plotly_charts(at)) >= 4
+    )  # loss curves, error bars, predicted vs observed, residuals down a hole
+    scores = at.dataframe[0].value
+    assert {"model", "grade", "rmse", "rmse_lo", "rmse_hi", "log_rmse"} <= set(scores.columns)
+    assert set(scores["model"]) == {"lstm", "fnn", "kriging", "boosting"}
+    treo = scores.loc[scores["grade"] == "TREO"]
+    assert len(treo) == 4 and treo["class_accuracy"].between(0, 1).all()
+    paired = at.dataframe[1].value
+    assert {"lstm-kriging", "lstm-boosting"} <= set(paired["pair"])
+    assert any("TREO: lowest RMSE" in t.value for t in at.text)
 
     new = set(MODELS.glob("*")) - before
-    assert any(p.suffix == ".keras" for p in new), sorted(p.name for p in new)
-    assert any(p.suffix == ".json" for p in new), sorted(p.name for p in new)
-    saved = next(c.value for c in at.caption if c.value.startswith("Saved LSTM"))
-    assert any(p.name in saved for p in new)
+    assert len(new) == 1, sorted(p.name for p in new)
+    run = new.pop()
+    new_model_files.append(run)
+    assert (run / "models" / "lstm" / "model.keras").exists() and (run / "metrics.json").exists()
+    saved = next(c.value for c in at.caption if c.value.startswith("Saved"))
+    assert run.name in saved
+
+    # The 3D Viewer and Drill Targets of the same session can now show the model's predicted volume.
+    at.switch_page("pages/drill_targets.py").run()
+    assert_clean(at)
+    volume = next(r for r in at.radio if r.label == "Volume")
+    volume.set_value("model").run()
+    assert_clean(at)
+    assert any("ensemble" in c.value for c in at.caption)
+    at.switch_page("pages/viewer_3d.py").run()
+    assert_clean(at)
+    next(r for r in at.radio if r.label == "Blocks from").set_value("model").run()
+    assert_clean(at)
+    assert any("model ensemble" in c.value for c in at.caption)
 
 
 def test_viewer_3d_page() -> None:

@@ -262,3 +262,118 @@ def heatmap(
         scaleanchor="x", scaleratio=1, tickformat="d", range=[float(np.min(y)), float(np.max(y))]
     )
     return fig
+
+
+def score_bars(scores: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    """Log RMSE per grade and model (lower is better): the scale-free comparison across elements."""
+    fig = go.Figure()
+    for model, part in scores.groupby("model", sort=False):
+        fig.add_trace(go.Bar(x=part["grade"], y=part["log_rmse"], name=labels.get(model, model)))
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="group",
+        height=360,
+        yaxis_title="RMSE of log grade",
+        title="Error per grade on held-out holes (log units, lower is better)",
+    )
+    return fig
+
+
+def predicted_vs_observed(
+    predictions: pd.DataFrame, grade: str, models: tuple[str, ...], labels: dict[str, str]
+) -> go.Figure:
+    """Predicted against observed grade on held-out holes, log axes, with the 1:1 line."""
+    observed = predictions[grade]
+    fig = go.Figure()
+    for model in models:
+        fig.add_trace(
+            go.Scattergl(
+                x=observed,
+                y=predictions[f"{model}:{grade}"],
+                mode="markers",
+                name=labels.get(model, model),
+                marker=dict(size=4, opacity=0.5),
+            )
+        )
+    positive = observed[observed > 0]
+    low, high = float(positive.min()), float(positive.max())
+    fig.add_trace(
+        go.Scatter(x=[low, high], y=[low, high], mode="lines", name="1:1", line=dict(color="black"))
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        height=460,
+        xaxis_type="log",
+        yaxis_type="log",
+        xaxis_title=f"observed {grade}",
+        yaxis_title=f"predicted {grade}",
+    )
+    return fig
+
+
+def residuals_down_hole(
+    predictions: pd.DataFrame, hole: str, grade: str, models: tuple[str, ...], labels: dict[str, str]
+) -> go.Figure:
+    """Observed and predicted grade down one held-out hole (depth increasing downwards)."""
+    rows = predictions[predictions["hole_id"] == hole]
+    depth = 0.5 * (rows["from"] + rows["to"]) if "from" in rows else -rows["z"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=rows[grade], y=depth, mode="lines+markers", name="observed", line=dict(color="black"))
+    )
+    for model in models:
+        fig.add_trace(
+            go.Scatter(x=rows[f"{model}:{grade}"], y=depth, mode="lines", name=labels.get(model, model))
+        )
+    fig.update_layout(
+        **_LAYOUT,
+        height=460,
+        xaxis_type="log",
+        xaxis_title=grade,
+        yaxis_title="depth (m)",
+        yaxis_autorange="reversed",
+        title=f"Hole {hole}",
+    )
+    return fig
+
+
+def weight_trajectories(history: pd.DataFrame, model: str) -> go.Figure:
+    """Input weights per self-weighting period, one line per feature."""
+    fig = go.Figure()
+    for feature in [c for c in history.columns if c != "period"]:
+        fig.add_trace(go.Scatter(x=history["period"], y=history[feature], mode="lines", name=feature))
+    fig.update_layout(
+        **_LAYOUT, height=380, xaxis_title="period", yaxis_title="weight", title=f"{model}: feature weights"
+    )
+    return fig
+
+
+def ablation_chart(ablation: pd.DataFrame) -> go.Figure:
+    """Log RMSE of the ablation model without each feature group (the 'none' bar is the full model)."""
+    fig = go.Figure(go.Bar(x=ablation["removed"], y=ablation["log_rmse"], marker_color="#4c78a8"))
+    full = float(ablation.loc[ablation["removed"] == "none", "log_rmse"].iloc[0])
+    fig.add_hline(y=full, line_dash="dash", annotation_text="all features")
+    fig.update_layout(
+        **_LAYOUT,
+        height=360,
+        xaxis_title="feature group removed",
+        yaxis_title="RMSE of log grade",
+        title=f"Ablation ({ablation['model'].iloc[0]})",
+    )
+    return fig
+
+
+def importance_chart(importance: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    """Rise of the test log RMSE when a feature group is shuffled, per model."""
+    fig = go.Figure()
+    for model, part in importance.groupby("model", sort=False):
+        fig.add_trace(go.Bar(x=part["group"], y=part["log_rmse_increase"], name=labels.get(model, model)))
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="group",
+        height=360,
+        xaxis_title="feature group shuffled",
+        yaxis_title="log RMSE increase",
+        title="Permutation importance",
+    )
+    return fig

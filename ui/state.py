@@ -122,3 +122,11 @@ def treo_blocks(cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0)) -> B
     """Kriged log TREO on a block model of the current project."""
     folder = current_project_dir()
     return _blocks(folder, _stamp(folder), cell_size)
+
+
+def model_volume():
+    """The predicted volume of this session's latest Train run on the current project, or None."""
+    latest = st.session_state.get("latest_experiment")
+    if not latest or latest.get("project") != project_key():
+        return None
+    return latest["result"].volume

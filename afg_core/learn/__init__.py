@@ -1,53 +1,33 @@
-"""Learning: feature tables, hole-grouped splits, the LSTM and baselines, scores on held-out holes."""
+"""Learning: fused features, four models behind one contract, self-weighting, scores, predicted volumes.
 
-from afg_core.learn.features import (
-    Sequences,
-    Standardiser,
-    build_sequences,
-    sample_features,
-    split_holes,
-    unwindow,
-)
-from afg_core.learn.pipeline import TrainingRun, prepare_training, train_and_score
-from afg_core.learn.training import (
-    Experiment,
-    ModelCard,
-    TrainedModel,
-    TrainingConfig,
-    build_fnn,
-    build_lstm,
-    predict_fnn,
-    predict_kriging,
-    predict_lstm,
-    prepare_experiment,
-    save_model,
-    score_models,
-    train_fnn,
-    train_lstm,
-)
+Data flow: :func:`run_experiment` splits the holes, builds :mod:`fusion` features per fold
+(kriged fields and flux gradients from training holes only), fits the :data:`MODELS`,
+scores them on held-out holes with paired bootstrap intervals, ablates feature groups and
+predicts the block model (:class:`PredictedVolume`).
+"""
+
+from afg_core.learn.experiment import ExperimentResult, PredictedVolume, RunConfig, run_experiment
+from afg_core.learn.fusion import FEATURE_GROUPS, PRESETS, FeatureSpec, FeatureTable
+from afg_core.learn.models import MODELS, BoostingRegressor, FNNRegressor, KrigingRegressor, LSTMRegressor
+from afg_core.learn.persistence import load_model, save_model
+from afg_core.learn.selfweight import SelfWeighting, self_weighting
 
 __all__ = [
-    "Experiment",
-    "ModelCard",
-    "Sequences",
-    "Standardiser",
-    "TrainedModel",
-    "TrainingConfig",
-    "TrainingRun",
-    "build_fnn",
-    "build_lstm",
-    "build_sequences",
-    "predict_fnn",
-    "predict_kriging",
-    "predict_lstm",
-    "prepare_experiment",
-    "prepare_training",
-    "sample_features",
+    "FEATURE_GROUPS",
+    "MODELS",
+    "PRESETS",
+    "BoostingRegressor",
+    "ExperimentResult",
+    "FNNRegressor",
+    "FeatureSpec",
+    "FeatureTable",
+    "KrigingRegressor",
+    "LSTMRegressor",
+    "PredictedVolume",
+    "RunConfig",
+    "SelfWeighting",
+    "load_model",
+    "run_experiment",
     "save_model",
-    "score_models",
-    "split_holes",
-    "train_and_score",
-    "train_fnn",
-    "train_lstm",
-    "unwindow",
+    "self_weighting",
 ]

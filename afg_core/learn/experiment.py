@@ -153,9 +153,11 @@ class PredictedVolume:
     block : BlockModel
         Cells predicted (its mask); arrays below are per cell in
         :meth:`BlockModel.cell_centres` order, NaN elsewhere.
+    log_mean : dict
+        Grade name (each target, and ``TREO`` for REE) -> ensemble mean of the log grade.
     grade_ppm : dict
-        Grade name (each target, and ``TREO``/``SUM``) -> ensemble-mean grade, back-transformed
-        with the lognormal correction of the ensemble spread (ppm, or wt% for majors).
+        Grade name -> expected grade, back-transformed with the lognormal correction of
+        ``log_sd`` (ppm, or wt% for majors).
     log_sd : dict
         Grade name -> standard deviation of log grade: ensemble spread and the model's
         out-of-fold residual variance added (the uncertainty volume).
@@ -170,6 +172,7 @@ class PredictedVolume:
     """
 
     block: BlockModel
+    log_mean: dict[str, np.ndarray]
     grade_ppm: dict[str, np.ndarray]
     log_sd: dict[str, np.ndarray]
     probability: dict[str, np.ndarray]
@@ -643,6 +646,13 @@ def run_experiment(
         predictions[target] = grade_from_log(observed_log[:, j])
         for name in config.models:
             predictions[f"{name}:{target}"] = grade_from_log(oof[name][tested][:, j])
+    if sum_name is not None:
+        predictions[sum_name] = target_sum(predictions, targets).to_numpy()
+        for name in config.models:
+            columns = {f"{name}:{t}": t for t in targets}
+            predictions[f"{name}:{sum_name}"] = target_sum(
+                predictions[list(columns)].rename(columns=columns), targets
+            ).to_numpy()
     done += 1
     report(done / steps, "ablation and permutation importance")
     ablation = _ablation(config, first, targets, sum_name) if config.ablation else pd.DataFrame()
@@ -830,7 +840,7 @@ def predict_volume(
         else np.zeros(len(targets))
     )
     order = cells.frame["cell"].to_numpy()
-    grade, log_sd, probability = {}, {}, {}
+    log_mean, grade, log_sd, probability = {}, {}, {}, {}
 
     def place(values: np.ndarray) -> np.ndarray:
         full = np.full(block.n_cells, np.nan)
@@ -852,6 +862,7 @@ def predict_volume(
         residuals[sum_name] = float(np.nanvar(log_grade(predicted[sum_name]) - log_grade(observed[sum_name])))
     for name, logs in log_members.items():
         mean, variance = logs.mean(axis=0), logs.var(axis=0) + residuals[name]
+        log_mean[name] = place(mean)
         grade[name] = place(lognormal_mean(mean, variance))
         log_sd[name] = place(np.sqrt(variance))
         if name in cutoffs:
@@ -860,4 +871,4 @@ def predict_volume(
         block.origin, block.cell_size, block.shape, block.reshape(np.isfinite(grade[next(iter(grade))]))
     )
     notes.extend(n for n in cells.notes if n not in notes)
-    return PredictedVolume(narrowed, grade, log_sd, probability, cutoffs, kind, len(members)), notes
+    return PredictedVolume(narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, len(members)), notes

@@ -59,7 +59,7 @@ from afg_core.errors import InputError
 from afg_core.geostat.estimation import ordinary_kriging
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.variogram import Structure, VariogramModel
-from afg_core.learn.features import build_sequences, unwindow
+from afg_core.learn.windows import build_sequences, unwindow
 
 EpochListener = Callable[[str, int, dict], None]
 

@@ -13,6 +13,7 @@ from afg_core.products.scene3d import (
 from afg_core.products.targets import (
     BIF_DENSITY,
     BlockEstimate,
+    estimate_from_volume,
     estimate_treo_blocks,
     grade_tonnage,
     rank_drill_targets,
@@ -26,6 +27,7 @@ __all__ = [
     "SceneExportError",
     "block_volume",
     "drillhole_traces",
+    "estimate_from_volume",
     "estimate_treo_blocks",
     "export_scene_html",
     "grade_tonnage",

@@ -23,6 +23,7 @@ from afg_core.geostat.estimation import krige_block_model
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.search import SearchNeighbourhood
 from afg_core.geostat.variogram import VariogramModel
+from afg_core.learn.experiment import PredictedVolume
 from afg_core.transforms import log_grade, lognormal_mean
 
 #: Dry bulk density of oxidised-to-fresh BIF, t/m3 (typical 3.0-3.5).
@@ -38,14 +39,17 @@ class BlockEstimate:
     block : BlockModel
     log_estimate, log_variance : numpy.ndarray
         Per cell, in :meth:`BlockModel.cell_centres` order; NaN on masked cells.
-    variogram : VariogramModel
-        Model fitted to log TREO of the samples.
+    variogram : VariogramModel or None
+        Model fitted to log TREO of the samples (None for a model's predicted volume).
+    source : str
+        What made the estimate (``kriging``, or the model kind of a predicted volume).
     """
 
     block: BlockModel
     log_estimate: np.ndarray
     log_variance: np.ndarray
-    variogram: VariogramModel
+    variogram: VariogramModel | None = None
+    source: str = "kriging"
 
     @property
     def treo_ppm(self) -> np.ndarray:
@@ -106,6 +110,17 @@ def estimate_treo_blocks(
     search = SearchNeighbourhood(max_samples=neighbours, max_per_hole=max_per_hole)
     kriged = krige_block_model(block, coords, values, model, search=search, hole_ids=holes)
     return BlockEstimate(kriged.block, kriged.estimate.ravel(), kriged.variance.ravel(), model)
+
+
+def estimate_from_volume(volume: PredictedVolume, grade: str = "TREO") -> BlockEstimate:
+    """A model's predicted volume as a block estimate of ``grade``, for ranking and grade-tonnage.
+
+    The log mean and the log spread of the ensemble (plus the model's residual variance)
+    play the parts of the kriged log estimate and the kriging variance.
+    """
+    if grade not in volume.log_mean:
+        raise KeyError(f"the predicted volume has no {grade}; it has {sorted(volume.log_mean)}")
+    return BlockEstimate(volume.block, volume.log_mean[grade], volume.log_sd[grade] ** 2, None, volume.model)
 
 
 def rank_drill_targets(
