@@ -152,3 +152,23 @@ def mask_far_cells(model: BlockModel, coords: ArrayLike, max_distance: float) ->
     near = model.reshape(distance <= max_distance)
     mask = near if model.mask is None else near & model.mask
     return dataclasses.replace(model, mask=mask)
+
+
+#: Most cells of a block model built over the data; larger extents get coarser cells (see ``cell_size``).
+MAX_BLOCK_CELLS = 1_000_000
+
+
+def cell_size_within(
+    coords: np.ndarray, cell_size: tuple[float, float, float], max_cells: int
+) -> tuple[float, ...]:
+    """``cell_size`` (m), widened in x and y by a common factor until the model has at most ``max_cells``.
+
+    Regional data (e.g. a soil survey over 1,000 km) would otherwise ask for billions of cells.
+    """
+    size = np.asarray(cell_size, dtype=float)
+    span = np.ptp(coords, axis=0)
+    while True:
+        shape = np.ceil((span + 2 * np.array([size[0], size[1], 0.0])) / size) + 1
+        if np.prod(shape) <= max_cells:
+            return tuple(float(v) for v in size)
+        size[:2] *= max(1.25, float(np.sqrt(np.prod(shape) / max_cells)))

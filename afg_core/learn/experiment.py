@@ -26,7 +26,13 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from afg_core.errors import InputError
 from afg_core.geochem import REE_TARGETS, internal_unit
-from afg_core.geostat.blockmodel import BlockModel, block_model_from_extent, mask_far_cells
+from afg_core.geostat.blockmodel import (
+    MAX_BLOCK_CELLS,
+    BlockModel,
+    block_model_from_extent,
+    cell_size_within,
+    mask_far_cells,
+)
 from afg_core.io.project import Project
 from afg_core.learn.fusion import (
     PRESETS,
@@ -137,11 +143,12 @@ class RunConfig:
         if abs(sum(self.split) - 1) > 1e-6 or min(self.split) <= 0:
             raise ValueError("split must be three positive shares adding up to 1")
 
-    def feature_spec(self, task: str | None = None) -> FeatureSpec:
+    def feature_spec(self, cell_size: tuple[float, float, float], task: str | None = None) -> FeatureSpec:
+        """The feature spec of the run; gradients at samples step by the volume's ``cell_size`` (m)."""
         spec = PRESETS[self.features]
         if self.groups is not None:
             spec = replace(spec, groups=tuple(self.groups))
-        return replace(spec, task=task or self.task, gradient_step_m=tuple(self.cell_size))
+        return replace(spec, task=task or self.task, gradient_step_m=tuple(cell_size))
 
 
 @dataclass(frozen=True, eq=False)
@@ -574,8 +581,9 @@ def run_experiment(
     targets = resolve_targets(project, config)
     sum_name = target_sum_name(targets) if set(targets) <= set(REE_TARGETS) and len(targets) > 1 else None
     cutoffs = _cutoffs(project, targets, sum_name)
-    spec = config.feature_spec()
     samples = _ordered_samples(project, targets)
+    block = volume_block(samples, config)
+    spec = config.feature_spec(block.cell_size)
     sources = field_sources(project, config.composite_m)
     folds = hole_folds(samples["hole_id"].to_numpy(), config)
     notes: list[str] = []
@@ -762,12 +770,16 @@ def _importance(config: RunConfig, fold: _Fold, fitted: dict, targets: list[str]
 
 
 def volume_block(samples: pd.DataFrame, config: RunConfig) -> BlockModel:
-    """Block model over the samples with the run's cell size, cells far from any sample masked."""
+    """Block model over the samples with the run's cell size, cells far from any sample masked.
+
+    Regional data get cells widened in x and y (:func:`cell_size_within`) so the model stays
+    under :data:`MAX_BLOCK_CELLS`; cells within 1.5 widened cells of a sample are kept then.
+    """
     coords = samples[["x", "y", "z"]].to_numpy(dtype=float)
-    block = block_model_from_extent(
-        coords, config.cell_size, padding=(config.cell_size[0], config.cell_size[1], 0.0)
-    )
-    return mask_far_cells(block, coords, config.max_distance)
+    coords = coords[np.isfinite(coords).all(axis=1)]
+    size = cell_size_within(coords, config.cell_size, MAX_BLOCK_CELLS)
+    block = block_model_from_extent(coords, size, padding=(size[0], size[1], 0.0))
+    return mask_far_cells(block, coords, max(config.max_distance, 1.5 * max(size[0], size[1])))
 
 
 def predict_volume(
@@ -799,15 +811,15 @@ def predict_volume(
         kind = min(learned, key=lambda m: _mean_log_rmse(observed_log_all[tested], oof[m][tested]))
     else:
         kind = "boosting"
-    spec = config.feature_spec("volume")
     say("volume: kriged fields from every hole at samples and cells")
     samples = _ordered_samples(project, targets)
+    block = volume_block(samples, config)
+    spec = config.feature_spec(block.cell_size, "volume")
     sources = field_sources(project, config.composite_m)
     source = kriged_field_source(sources, spec.kriged_elements, targets, spec)
     everyone = np.ones(len(samples), dtype=bool)
     table = sample_feature_table(project, samples, source, spec, targets, pca, leave_own_hole_out=everyone)
     features = table.columns
-    block = volume_block(samples, config)
     cells = cell_feature_table(project, block, source, spec, pca)
     y = log_grade(samples[targets].to_numpy(dtype=float))
     groups = table.frame["row_id"].to_numpy()

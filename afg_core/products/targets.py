@@ -18,7 +18,13 @@ from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
-from afg_core.geostat.blockmodel import BlockModel, block_model_from_extent, mask_far_cells
+from afg_core.geostat.blockmodel import (
+    MAX_BLOCK_CELLS,
+    BlockModel,
+    block_model_from_extent,
+    cell_size_within,
+    mask_far_cells,
+)
 from afg_core.geostat.estimation import krige_block_model
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.search import SearchNeighbourhood
@@ -59,27 +65,7 @@ class BlockEstimate:
     def probability_above(self, cutoff_ppm: float) -> np.ndarray:
         """P(TREO > cut-off) per cell."""
         sd = np.sqrt(np.maximum(self.log_variance, 1e-12))
-        return ndtr((self.log_estimate - np.log(cutoff_ppm)) / sd)
-
-
-#: Most cells of a targeting block model; larger extents get coarser cells (reported in ``block``).
-MAX_BLOCK_CELLS = 1_000_000
-
-
-def _cell_size_for(
-    coords: np.ndarray, cell_size: tuple[float, float, float], max_cells: int
-) -> tuple[float, ...]:
-    """``cell_size`` (m), widened in x and y by a common factor until the model has at most ``max_cells``.
-
-    Regional data (e.g. a soil survey over 1,000 km) would otherwise ask for billions of cells.
-    """
-    size = np.asarray(cell_size, dtype=float)
-    span = np.ptp(coords, axis=0)
-    while True:
-        shape = np.ceil((span + 2 * np.array([size[0], size[1], 0.0])) / size) + 1
-        if np.prod(shape) <= max_cells:
-            return tuple(float(v) for v in size)
-        size[:2] *= max(1.25, float(np.sqrt(np.prod(shape) / max_cells)))
+        return ndtr((self.log_estimate - log_grade(cutoff_ppm)) / sd)
 
 
 def estimate_treo_blocks(
@@ -102,7 +88,7 @@ def estimate_treo_blocks(
     use = np.isfinite(treo) & np.isfinite(coords).all(axis=1)
     coords, values, holes = coords[use], log_grade(treo[use]), samples["hole_id"].to_numpy()[use]
     model = auto_variogram(coords, values).model
-    size = _cell_size_for(coords, cell_size, max_cells)
+    size = cell_size_within(coords, cell_size, max_cells)
     reach = max(max_distance, 1.5 * max(size[0], size[1]))
     block = mask_far_cells(
         block_model_from_extent(coords, size, padding=(size[0], size[1], 0.0)), coords, reach
