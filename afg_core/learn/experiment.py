@@ -870,8 +870,14 @@ def predict_volume(
             ]
         )
         log_members[sum_name] = log_grade(totals)
-        observed, predicted = _grade_frames(observed_log_all[tested], oof[kind][tested], targets, sum_name)
-        residuals[sum_name] = float(np.nanvar(log_grade(predicted[sum_name]) - log_grade(observed[sum_name])))
+        residuals[sum_name] = 0.0
+        if kind in oof:
+            observed, predicted = _grade_frames(
+                observed_log_all[tested], oof[kind][tested], targets, sum_name
+            )
+            residuals[sum_name] = float(
+                np.nanvar(log_grade(predicted[sum_name]) - log_grade(observed[sum_name]))
+            )
     for name, logs in log_members.items():
         mean, variance = logs.mean(axis=0), logs.var(axis=0) + residuals[name]
         log_mean[name] = place(mean)
