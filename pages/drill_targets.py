@@ -77,8 +77,10 @@ else:
         f"TREO from the {predicted.model} ensemble ({predicted.members} members, hole bootstrap): mean log TREO, "
         "spread = ensemble variance + the model's held-out residual variance; P(TREO > cut-off) lognormal."
     )
-st.caption(f"Score = contained TREO x mean probability. {how} distance_to_data_m: from the zone's best cell to "
-           "the nearest assay.")
+st.caption(
+    f"Score = contained TREO x mean probability. {how} distance_to_data_m: from the zone's best cell to "
+    "the nearest assay."
+)
 
 block = estimate.block
 xs, ys, _ = block.axes()

@@ -208,7 +208,7 @@ def test_viewer_3d_page() -> None:
     assert "scene3d" in components[0].proto.id
     assert any("Drag to rotate" in c.value for c in at.caption)
 
-    next(c for c in at.checkbox if c.label.startswith("Kriged TREO blocks")).uncheck().run()
+    next(c for c in at.checkbox if c.label.startswith("TREO blocks")).uncheck().run()
     assert_clean(at)
     assert len([e for e in at.get("bidi_component") if "stpyvista" in e.proto.component_name]) == 1
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.special import ndtr
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
@@ -104,6 +105,8 @@ class RunConfig:
         Cells farther than this (m) from every sample are not predicted.
     composite_m : float
         Composite length (m) of the samples the kriged fields are estimated from.
+    n_jobs : int
+        Worker processes for the independent tree fits (ablation, ensemble members).
     seed : int
     """
 
@@ -132,6 +135,7 @@ class RunConfig:
     cell_size: tuple[float, float, float] = (25.0, 25.0, 10.0)
     max_distance: float = 150.0
     composite_m: float = 10.0
+    n_jobs: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -717,24 +721,39 @@ def _cutoffs(project: Project, targets: list[str], sum_name: str | None) -> dict
     return {t: float(configured[t]) for t in targets if t in configured}
 
 
+def _ablation_row(
+    config: RunConfig, fold: _Fold, removed: str, targets: list[str], sum_name: str | None
+) -> dict:
+    name = config.ablation_model
+    features = [c for c, g in fold.table.groups.items() if g != removed]
+    model = _fit(name, config, config.seed, fold, features, None)
+    predicted = _predict(model, name, fold, features, fold.test)
+    observed = fold.y[fold.test]
+    row = {"removed": removed, "model": name, "log_rmse": _mean_log_rmse(observed, predicted)}
+    if sum_name is not None:
+        o, p = _grade_frames(observed, predicted, targets, sum_name)
+        row[f"{sum_name}_rmse"] = float(np.sqrt(np.nanmean((o[sum_name] - p[sum_name]) ** 2)))
+    return row
+
+
 def _ablation(config: RunConfig, fold: _Fold, targets: list[str], sum_name: str | None) -> pd.DataFrame:
     """The ablation model refitted without each feature group, scored on the test holes."""
-    name = config.ablation_model
-    present = [g for g in dict.fromkeys(fold.table.groups.values())]
-    rows = []
-    for removed in ["none", *present]:
-        features = [c for c, g in fold.table.groups.items() if g != removed]
-        if not features:
-            continue
-        model = _fit(name, config, config.seed, fold, features, None)
-        predicted = _predict(model, name, fold, features, fold.test)
-        observed = fold.y[fold.test]
-        row = {"removed": removed, "model": name, "log_rmse": _mean_log_rmse(observed, predicted)}
-        if sum_name is not None:
-            o, p = _grade_frames(observed, predicted, targets, sum_name)
-            row[f"{sum_name}_rmse"] = float(np.sqrt(np.nanmean((o[sum_name] - p[sum_name]) ** 2)))
-        rows.append(row)
+    present = list(dict.fromkeys(fold.table.groups.values()))
+    removals = [r for r in ["none", *present] if any(g != r for g in fold.table.groups.values())]
+    rows = _parallel(config, config.ablation_model)(
+        delayed(_ablation_row)(config, fold, removed, targets, sum_name) for removed in removals
+    )
     return pd.DataFrame(rows)
+
+
+def _parallel(config: RunConfig, kind: str) -> Parallel:
+    """Worker processes for independent fits of tree models; networks stay in this process.
+
+    Each boosting fit runs on one thread (see :class:`BoostingRegressor`), so two processes
+    use two cores; Keras models are fitted in-process (their state does not travel well).
+    """
+    jobs = config.n_jobs if kind in ("boosting", "kriging") else 1
+    return Parallel(n_jobs=jobs, backend="loky" if jobs != 1 else "sequential")
 
 
 def _importance(config: RunConfig, fold: _Fold, fitted: dict, targets: list[str]) -> pd.DataFrame:
@@ -782,6 +801,36 @@ def volume_block(samples: pd.DataFrame, config: RunConfig) -> BlockModel:
     return mask_far_cells(block, coords, max(config.max_distance, 1.5 * max(size[0], size[1])))
 
 
+def _ensemble_member(
+    kind: str,
+    config: RunConfig,
+    seed: int,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    drawn: np.ndarray,
+    x_cells: pd.DataFrame,
+    cell_groups: np.ndarray,
+) -> np.ndarray:
+    """One ensemble member fitted on the drawn holes (out-of-bag holes for early stopping); log grades at cells."""
+    out_of_bag = np.setdiff1d(np.unique(groups), drawn)
+    counts = pd.Series(drawn).value_counts()
+    # A hole drawn twice appears twice: rows repeated, keeping down-hole order within each copy.
+    index = np.concatenate([np.flatnonzero(groups == h) for h in counts.index for _ in range(counts[h])])
+    copy_ids = np.concatenate(
+        [np.full((groups == h).sum(), f"{h}#{c}") for h in counts.index for c in range(counts[h])]
+    )
+    val = np.isin(groups, out_of_bag)
+    model = make_model(kind, config, seed)
+    model.fit(
+        x.iloc[index],
+        y[index],
+        groups=copy_ids,
+        validation=(x[val], y[val], groups[val]) if val.any() else None,
+    )
+    return model.predict(x_cells, groups=cell_groups)
+
+
 def predict_volume(
     project: Project,
     config: RunConfig,
@@ -825,26 +874,15 @@ def predict_volume(
     groups = table.frame["row_id"].to_numpy()
     unique = np.unique(groups)
     rng = np.random.default_rng(config.seed)
-    members = []
-    for member in range(max(config.ensemble, 1)):
-        say(f"volume: {kind} member {member + 1}/{max(config.ensemble, 1)} on {len(cells.frame):,} cells")
-        drawn = rng.choice(unique, size=len(unique), replace=True)
-        out_of_bag = np.setdiff1d(unique, drawn)
-        counts = pd.Series(drawn).value_counts()
-        # A hole drawn twice appears twice: rows repeated, keeping down-hole order within each copy.
-        index = np.concatenate([np.flatnonzero(groups == h) for h in counts.index for _ in range(counts[h])])
-        copy_ids = np.concatenate(
-            [np.full((groups == h).sum(), f"{h}#{c}") for h in counts.index for c in range(counts[h])]
+    draws = [rng.choice(unique, size=len(unique), replace=True) for _ in range(max(config.ensemble, 1))]
+    say(f"volume: {len(draws)} {kind} members (hole bootstrap) on {len(cells.frame):,} cells")
+    x, x_cells = table.frame[features], cells.frame[features]
+    members = _parallel(config, kind)(
+        delayed(_ensemble_member)(
+            kind, config, config.seed + m, x, y, groups, drawn, x_cells, cells.frame["row_id"].to_numpy()
         )
-        val = np.isin(groups, out_of_bag)
-        model = make_model(kind, config, config.seed + member)
-        model.fit(
-            table.frame[features].iloc[index],
-            y[index],
-            groups=copy_ids,
-            validation=(table.frame[features][val], y[val], groups[val]) if val.any() else None,
-        )
-        members.append(model.predict(cells.frame[features], groups=cells.frame["row_id"].to_numpy()))
+        for m, drawn in enumerate(draws)
+    )
     stack = np.stack(members)  # (members, cells, targets), log
     residual = (
         np.nanvar(oof[kind][tested] - observed_log_all[tested], axis=0)
