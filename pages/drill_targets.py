@@ -5,7 +5,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS
-from afg_core.products import estimate_from_volume, grade_tonnage, rank_drill_targets
+from afg_core.learn.fusion import Surface
+from afg_core.products import estimate_from_volume, grade_tonnage, propose_holes, rank_drill_targets
 from ui.plots import heatmap
 from ui.state import current_project, model_volume, treo_blocks
 
@@ -66,7 +67,40 @@ with right:
             "score": whole,
         },
     )
-    st.download_button("Download targets (CSV)", ranking.to_csv(index=False), "drill_targets.csv", "text/csv")
+    holes = propose_holes(
+        estimate,
+        ranking.head(15),
+        cutoff,
+        Surface.from_collars(project.drillholes.collar),
+        project.drillholes.traces(),
+        min_probability,
+    )
+    targets_with_holes = ranking.merge(holes.drop(columns=["rank"]), on="zone", how="left")
+    st.markdown("**Proposed holes** (top 15 zones): collar on the surface, straight through the zone's core")
+    st.dataframe(
+        holes[
+            [
+                "rank",
+                "collar_x",
+                "collar_y",
+                "collar_z",
+                "azimuth",
+                "dip",
+                "length_m",
+                "zone_cells_crossed",
+                "nearest_hole_m",
+                "covered",
+            ]
+        ].round(1),
+        hide_index=True,
+        width="stretch",
+    )
+    st.download_button(
+        "Download targets and proposed holes (CSV)",
+        targets_with_holes.to_csv(index=False),
+        "drill_targets.csv",
+        "text/csv",
+    )
 if source == "kriging":
     how = (
         "TREO kriged in log space (automatic variogram of the samples), back-transformed with exp(m + s²/2); "
@@ -112,6 +146,19 @@ plan.add_trace(
         name="targets",
     )
 )
+for hole in holes.itertuples(index=False):
+    plan.add_trace(
+        go.Scatter(
+            x=[hole.collar_x, hole.core_x],
+            y=[hole.collar_y, hole.core_y],
+            mode="lines+markers",
+            line=dict(color="#08519c", width=2, dash="dot" if hole.covered else "solid"),
+            marker=dict(size=[7, 0], color="#08519c"),
+            name="proposed holes",
+            legendgroup="proposed",
+            showlegend=bool(hole.rank == holes["rank"].min()),
+        )
+    )
 plan.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=70))
 a.plotly_chart(plan, width="stretch")
 

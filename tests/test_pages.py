@@ -223,3 +223,6 @@ def test_drill_targets_page() -> None:
     assert ranking["score"].is_monotonic_decreasing
     assert len(plotly_charts(at)) >= 2  # plan of best blocks, grade-tonnage
     assert any(s.value.endswith("target zones") for s in at.subheader)
+    holes = at.dataframe[1].value
+    assert {"collar_x", "collar_y", "collar_z", "azimuth", "dip", "length_m", "covered"} <= set(holes.columns)
+    assert len(holes) == min(15, len(ranking)) and (holes["length_m"] > 0).all()

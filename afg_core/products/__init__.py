@@ -16,7 +16,9 @@ from afg_core.products.targets import (
     estimate_from_volume,
     estimate_treo_blocks,
     grade_tonnage,
+    propose_holes,
     rank_drill_targets,
+    zone_labels,
 )
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "export_scene_html",
     "grade_tonnage",
     "grid_points",
+    "propose_holes",
     "rank_drill_targets",
     "scene_offset",
+    "zone_labels",
 ]

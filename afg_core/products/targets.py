@@ -109,6 +109,22 @@ def estimate_from_volume(volume: PredictedVolume, grade: str = "TREO") -> BlockE
     return BlockEstimate(volume.block, volume.log_mean[grade], volume.log_sd[grade] ** 2, None, volume.model)
 
 
+def zone_labels(
+    estimate: BlockEstimate, cutoff_ppm: float, min_probability: float = 0.5
+) -> tuple[np.ndarray, int]:
+    """Face-connected zones of cells with P(grade > cut-off) >= ``min_probability``.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        (n_cells,) zone number per cell in :meth:`BlockModel.cell_centres` order, 0 outside zones.
+    n_zones : int
+    """
+    probability = estimate.probability_above(cutoff_ppm)
+    labels, n_zones = ndimage.label(estimate.block.reshape(np.nan_to_num(probability) >= min_probability))
+    return labels.ravel(), int(n_zones)
+
+
 def rank_drill_targets(
     estimate: BlockEstimate,
     cutoff_ppm: float,
@@ -127,15 +143,13 @@ def rank_drill_targets(
     Returns
     -------
     DataFrame
-        One row per zone, best first: ``rank, cells, tonnes, mean_treo_ppm,
+        One row per zone, best first: ``rank, zone`` (label of :func:`zone_labels`), ``cells, tonnes, mean_treo_ppm,
         contained_treo_t, mean_probability, mean_log_sd, distance_to_data_m,
         target_x, target_y, target_z`` (target = the zone's highest-grade cell).
     """
     block = estimate.block
     probability = estimate.probability_above(cutoff_ppm)
-    likely = block.reshape(np.nan_to_num(probability) >= min_probability)
-    labels, n_zones = ndimage.label(likely)
-    flat_labels = labels.ravel()
+    flat_labels, n_zones = zone_labels(estimate, cutoff_ppm, min_probability)
     grade = estimate.treo_ppm
     centres = block.cell_centres()
     cell_tonnes = float(np.prod(block.cell_size)) * density_t_m3
@@ -149,6 +163,7 @@ def rank_drill_targets(
         tonnes = len(cells) * cell_tonnes
         rows.append(
             {
+                "zone": zone,
                 "cells": len(cells),
                 "tonnes": tonnes,
                 "mean_treo_ppm": float(grade[cells].mean()),
@@ -164,6 +179,7 @@ def rank_drill_targets(
     table = pd.DataFrame(
         rows,
         columns=[
+            "zone",
             "cells",
             "tonnes",
             "mean_treo_ppm",
@@ -197,6 +213,118 @@ def grade_tonnage(
                 "cutoff_ppm": float(cutoff),
                 "tonnes": len(above) * cell_tonnes,
                 "mean_treo_ppm": float(above.mean()) if len(above) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _unit_direction(azimuth_deg: float, dip_deg: float) -> np.ndarray:
+    """Down-hole unit vector (x east, y north, z up) for an azimuth clockwise from north and a dip below horizontal."""
+    azimuth, dip = np.radians(azimuth_deg), np.radians(dip_deg)
+    return np.array([np.sin(azimuth) * np.cos(dip), np.cos(azimuth) * np.cos(dip), -np.sin(dip)])
+
+
+def propose_holes(
+    estimate: BlockEstimate,
+    ranking: pd.DataFrame,
+    cutoff_ppm: float,
+    surface,
+    existing_traces: pd.DataFrame,
+    min_probability: float = 0.5,
+    dips: tuple[float, ...] = (90.0, 75.0, 60.0),
+    azimuth_step: float = 30.0,
+    covered_within_m: float | None = None,
+    beyond_m: float = 20.0,
+) -> pd.DataFrame:
+    """A proposed drill hole for each ranked zone: collar on the surface, azimuth, dip and length.
+
+    For every zone the hole aims at the zone's core (the probability-weighted centre of its
+    cells, moved to the nearest zone cell if the centre falls outside the zone) and, among
+    vertical and inclined candidates (``dips`` in degrees below horizontal, azimuths every
+    ``azimuth_step`` degrees), takes the one that crosses the most zone cells, the shortest
+    on ties. The collar is where the line back from the core meets the surface; the hole
+    ends ``beyond_m`` past the last zone cell it crosses. A zone whose core lies within
+    ``covered_within_m`` (default: one cell width) of an existing hole is marked covered:
+    drilling it again would add little.
+
+    Parameters
+    ----------
+    estimate : BlockEstimate
+    ranking : DataFrame
+        From :func:`rank_drill_targets` (same ``cutoff_ppm`` and ``min_probability``).
+    surface : object
+        Topography with ``elevation(x, y)`` (m), e.g. :class:`afg_core.learn.fusion.Surface`.
+    existing_traces : DataFrame
+        ``x, y, z`` points along the existing holes (``DrillholeDatabase.traces()``).
+
+    Returns
+    -------
+    DataFrame
+        ``rank, zone, core_x, core_y, core_z, collar_x, collar_y, collar_z, azimuth, dip, length_m,
+        zone_cells_crossed, nearest_hole_m, covered`` (m and degrees).
+    """
+    from scipy.spatial import cKDTree
+
+    block = estimate.block
+    labels, _ = zone_labels(estimate, cutoff_ppm, min_probability)
+    probability = np.nan_to_num(estimate.probability_above(cutoff_ppm))
+    centres = block.cell_centres()
+    cell = np.asarray(block.cell_size, dtype=float)
+    reach = float(cell[:2].max()) if covered_within_m is None else covered_within_m
+    holes = cKDTree(existing_traces[["x", "y", "z"]].to_numpy(dtype=float)) if len(existing_traces) else None
+    origin = np.asarray(block.origin) - 0.5 * cell
+    step = 0.5 * float(cell.min())
+    rows = []
+    for row in ranking.itertuples(index=False):
+        cells = np.flatnonzero(labels == row.zone)
+        weights = probability[cells]
+        core = (centres[cells] * weights[:, None]).sum(axis=0) / weights.sum()
+        core = centres[cells[np.argmin(np.linalg.norm(centres[cells] - core, axis=1))]]
+        best = None
+        for dip in dips:
+            for azimuth in [0.0] if dip == 90.0 else np.arange(0.0, 360.0, azimuth_step):
+                direction = _unit_direction(azimuth, dip)
+                # Back up from the core to the first point above the surface (the collar), then down the hole.
+                back = np.arange(0.0, 3000.0, step)
+                points = core - back[:, None] * direction
+                height = points[:, 2] - surface.elevation(points[:, 0], points[:, 1])
+                first = int(np.argmax(height >= 0)) if (height >= 0).any() else len(back) - 1
+                t_up = float(back[first])
+                if first > 0:  # interpolate the crossing: the collar sits on the surface
+                    below, above = height[first - 1], height[first]
+                    t_up = float(back[first - 1] + step * -below / (above - below))
+                collar = core - t_up * direction
+                path = collar + np.arange(0.0, t_up + 400.0, step)[:, None] * direction
+                index = np.floor((path - origin) / cell).astype(int)
+                inside = np.all((index >= 0) & (index < np.asarray(block.shape)), axis=1)
+                flat = np.full(len(path), -1)
+                flat[inside] = np.ravel_multi_index(index[inside].T, block.shape)
+                in_zone = np.zeros(len(path), dtype=bool)
+                in_zone[inside] = labels[flat[inside]] == row.zone
+                crossed = len(np.unique(flat[in_zone]))
+                last = np.flatnonzero(in_zone)[-1] * step if in_zone.any() else t_up
+                length = max(last, t_up) + beyond_m
+                key = (crossed, -length)
+                if best is None or key > best[0]:
+                    best = (key, azimuth, dip, collar, length, crossed)
+        _, azimuth, dip, collar, length, crossed = best
+        nearest = float(holes.query(core)[0]) if holes is not None else np.inf
+        rows.append(
+            {
+                "rank": row.rank,
+                "zone": row.zone,
+                "core_x": core[0],
+                "core_y": core[1],
+                "core_z": core[2],
+                "collar_x": collar[0],
+                "collar_y": collar[1],
+                "collar_z": collar[2],
+                "azimuth": float(azimuth),
+                "dip": float(dip),
+                "length_m": float(length),
+                "zone_cells_crossed": int(crossed),
+                "nearest_hole_m": nearest,
+                "covered": bool(nearest <= reach),
             }
         )
     return pd.DataFrame(rows)
