@@ -74,6 +74,27 @@ def _targets(args: argparse.Namespace) -> int:
     print(table.head(args.top).to_string(index=False))
     if args.csv:
         table.to_csv(args.csv, index=False)
+    if args.export:
+        from afg_core.products.exports import (
+            estimate_table,
+            write_estimate_vti,
+            write_plan_geotiff,
+            write_table,
+        )
+
+        out = args.export
+        out.mkdir(parents=True, exist_ok=True)
+        blocks = estimate_table(estimate, cutoff)
+        written = [
+            write_table(table, out / "targets.csv"),
+            write_table(blocks, out / "blocks.csv"),
+            write_table(blocks, out / "blocks.parquet"),
+            write_estimate_vti(estimate, cutoff, out / "blocks.vti"),
+            write_plan_geotiff(
+                estimate.block, estimate.treo_ppm, out / "treo_max_plan.tif", project.settings.crs
+            ),
+        ]
+        print("written:", ", ".join(p.name for p in written))
     return 0
 
 
@@ -191,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     targets.add_argument("--cell", type=float, default=50.0, help="block size in x and y, m (z is a fifth)")
     targets.add_argument("--top", type=int, default=10)
     targets.add_argument("--csv", type=Path, default=None)
+    targets.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="folder for targets.csv, blocks.csv/.parquet/.vti and a GeoTIFF plan of the highest TREO per column",
+    )
     targets.set_defaults(run=_targets)
 
     run = commands.add_parser(

@@ -1,12 +1,23 @@
 """Drill Targets: zones likely above the TREO cut-off, ranked, with a grade-tonnage curve."""
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS
 from afg_core.learn.fusion import Surface
-from afg_core.products import estimate_from_volume, grade_tonnage, propose_holes, rank_drill_targets
+from afg_core.products import (
+    estimate_from_volume,
+    estimate_table,
+    grade_tonnage,
+    propose_holes,
+    rank_drill_targets,
+    write_estimate_vti,
+    write_plan_geotiff,
+)
 from ui.plots import heatmap
 from ui.state import current_project, model_volume, treo_blocks
 
@@ -16,6 +27,14 @@ samples = project.drillholes.samples
 if not any(e in samples for e in REE_TARGETS):
     st.info("No REE assays in this project: no TREO targets.")
     st.stop()
+
+
+def _parquet_bytes(table) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "blocks.parquet"
+        table.to_parquet(path, index=False)
+        return path.read_bytes()
+
 
 left, right = st.columns([1, 3])
 with left:
@@ -95,6 +114,17 @@ with right:
         hide_index=True,
         width="stretch",
     )
+    with st.expander("Block model for other software"):
+        blocks = estimate_table(estimate, cutoff)
+        st.download_button("Blocks (CSV)", blocks.to_csv(index=False), "blocks.csv", "text/csv")
+        st.download_button("Blocks (Parquet)", _parquet_bytes(blocks), "blocks.parquet")
+        with tempfile.TemporaryDirectory() as folder:
+            vti = write_estimate_vti(estimate, cutoff, Path(folder) / "blocks.vti").read_bytes()
+            tif = write_plan_geotiff(
+                estimate.block, estimate.treo_ppm, Path(folder) / "plan.tif", project.settings.crs
+            ).read_bytes()
+        st.download_button("Blocks (VTK image, .vti)", vti, "blocks.vti")
+        st.download_button("Plan of the highest TREO per column (GeoTIFF)", tif, "treo_max_plan.tif")
     st.download_button(
         "Download targets and proposed holes (CSV)",
         targets_with_holes.to_csv(index=False),

@@ -7,6 +7,7 @@ networks (their contract is tested in tests/test_models.py).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +69,7 @@ def test_a_held_out_holes_assays_cannot_reach_the_model(small_demo: Path, tmp_pa
     before = run_experiment(load_project(small_demo), config)
 
     altered = tmp_path / "altered"
-    altered.mkdir()
-    for path in small_demo.rglob("*"):
-        if path.is_file():
-            target = altered / path.relative_to(small_demo)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(path.read_bytes())
+    shutil.copytree(small_demo, altered)
     assay = pd.read_csv(altered / "assay.csv", dtype=str)
     hole_column = assay.columns[0]
     rng = np.random.default_rng(0)
@@ -180,12 +176,7 @@ def test_self_weighting_in_a_run_never_sees_test_holes(small_demo: Path, monkeyp
 def test_any_targets_with_their_own_cutoffs(small_demo: Path, tmp_path: Path) -> None:
     """Non-REE targets: no TREO, per-target cut-offs from project.toml, nothing REE-specific breaks."""
     folder = tmp_path / "base_metals"
-    folder.mkdir()
-    for path in small_demo.rglob("*"):
-        if path.is_file():
-            target = folder / path.relative_to(small_demo)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(path.read_bytes())
+    shutil.copytree(small_demo, folder)
     toml = (folder / "project.toml").read_text()
     (folder / "project.toml").write_text(toml.replace("[cutoffs]", "[cutoffs]\nTi = 0.5"))
     result = run_experiment(load_project(folder), RunConfig(targets=("Ti", "Al"), **_fast_fields()))

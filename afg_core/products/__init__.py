@@ -1,5 +1,14 @@
-"""What the meeting room sees: drill targets, grade-tonnage and 3D scenes."""
+"""What the meeting room sees: drill targets, grade-tonnage, 3D scenes, exports and run reports."""
 
+from afg_core.products.exports import (
+    estimate_table,
+    write_estimate_vti,
+    write_plan_geotiff,
+    write_table,
+    write_volume_parquet,
+    write_volume_vti,
+)
+from afg_core.products.reports import summary_text, write_run_outputs
 from afg_core.products.scene3d import (
     LayerStyle,
     Scene,
@@ -30,6 +39,7 @@ __all__ = [
     "block_volume",
     "drillhole_traces",
     "estimate_from_volume",
+    "estimate_table",
     "estimate_treo_blocks",
     "export_scene_html",
     "grade_tonnage",
@@ -37,5 +47,12 @@ __all__ = [
     "propose_holes",
     "rank_drill_targets",
     "scene_offset",
+    "summary_text",
+    "write_estimate_vti",
+    "write_plan_geotiff",
+    "write_run_outputs",
+    "write_table",
+    "write_volume_parquet",
+    "write_volume_vti",
     "zone_labels",
 ]

@@ -1,12 +1,19 @@
-"""Predicted volumes and targets written for the tools a geologist already uses."""
+"""Block models, predicted volumes and plan maps written for the tools a geologist already uses.
+
+Tables as CSV or Parquet (one row per estimated cell, centres and sizes in metres), volumes as
+VTK images (``.vti``, read by ParaView and PyVista), plan maps as GeoTIFF in the project CRS.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from afg_core.geostat.blockmodel import BlockModel
 from afg_core.learn.experiment import PredictedVolume
+from afg_core.products.targets import BlockEstimate
 
 
 def write_volume_parquet(volume: PredictedVolume, path: str | Path) -> Path:
@@ -22,14 +29,8 @@ def write_volume_vti(volume: PredictedVolume, path: str | Path) -> Path:
 
     Coordinates are the project's (m); cell arrays are named like the Parquet columns.
     """
-    import pyvista as pv
-
     block = volume.block
-    grid = pv.ImageData(
-        dimensions=np.asarray(block.shape) + 1,
-        spacing=block.cell_size,
-        origin=np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size),
-    )
+    grid = _image(block)
     # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
     for name, values in volume.grade_ppm.items():
         grid.cell_data[f"{name}_ppm"] = block.reshape(values).ravel(order="F")
@@ -38,4 +39,108 @@ def write_volume_vti(volume: PredictedVolume, path: str | Path) -> Path:
             grid.cell_data[f"{name}_p_above"] = block.reshape(volume.probability[name]).ravel(order="F")
     path = Path(path)
     grid.save(path)
+    return path
+
+
+def estimate_table(estimate: BlockEstimate, cutoff_ppm: float) -> pd.DataFrame:
+    """Estimated cells of a block estimate: ``x, y, z`` (m, cell centres), ``dx, dy, dz`` (m),
+    ``treo_ppm`` (expected grade), ``log_estimate``, ``log_sd`` and ``p_above`` (P(grade > cut-off))."""
+    block = estimate.block
+    active = block.flat_mask() & np.isfinite(estimate.log_estimate)
+    centres = block.cell_centres()[active]
+    dx, dy, dz = block.cell_size
+    return pd.DataFrame(
+        {
+            "x": centres[:, 0],
+            "y": centres[:, 1],
+            "z": centres[:, 2],
+            "dx": dx,
+            "dy": dy,
+            "dz": dz,
+            "treo_ppm": estimate.treo_ppm[active],
+            "log_estimate": estimate.log_estimate[active],
+            "log_sd": np.sqrt(np.clip(estimate.log_variance[active], 0, None)),
+            "p_above": estimate.probability_above(cutoff_ppm)[active],
+        }
+    )
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """A table as ``.csv`` or ``.parquet`` (by the suffix of ``path``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        table.to_parquet(path, index=False)
+    elif path.suffix.lower() == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        raise ValueError(f"unknown table format {path.suffix!r}: use .csv or .parquet")
+    return path
+
+
+def _image(block: BlockModel):
+    import pyvista as pv
+
+    return pv.ImageData(
+        dimensions=np.asarray(block.shape) + 1,
+        spacing=block.cell_size,
+        origin=np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size),
+    )
+
+
+def write_estimate_vti(estimate: BlockEstimate, cutoff_ppm: float, path: str | Path) -> Path:
+    """A block estimate as a VTK image (``.vti``): cells ``treo_ppm``, ``log_sd``, ``p_above`` (NaN: not estimated)."""
+    block = estimate.block
+    grid = _image(block)
+    arrays = {
+        "treo_ppm": estimate.treo_ppm,
+        "log_sd": np.sqrt(np.clip(estimate.log_variance, 0, None)),
+        "p_above": estimate.probability_above(cutoff_ppm),
+    }
+    for name, values in arrays.items():
+        values = np.where(block.flat_mask(), values, np.nan)
+        # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
+        grid.cell_data[name] = block.reshape(values).ravel(order="F")
+    path = Path(path)
+    grid.save(path)
+    return path
+
+
+def write_plan_geotiff(
+    block: BlockModel, values: np.ndarray, path: str | Path, crs: str = "", reduce: str = "max"
+) -> Path:
+    """A plan view of per-cell values as a single-band GeoTIFF (float32, NaN no-data).
+
+    Each pixel is one block-model column; ``reduce`` (``max`` or ``mean``) combines the
+    column's cells. North up; pixel size = the cell size in x and y (m); ``crs`` the
+    project CRS (e.g. ``EPSG:28350``), none when empty.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    grid = block.reshape(np.where(block.flat_mask(), np.asarray(values, dtype=float), np.nan))
+    with np.errstate(all="ignore"):
+        if reduce == "max":
+            plan = np.nanmax(np.where(np.isfinite(grid), grid, -np.inf), axis=2)
+            plan[~np.isfinite(plan)] = np.nan
+        elif reduce == "mean":
+            plan = np.nanmean(grid, axis=2)
+        else:
+            raise ValueError("reduce must be 'max' or 'mean'")
+    raster = plan.T[::-1].astype(np.float32)  # (ny, nx), first row northmost
+    dx, dy, _ = block.cell_size
+    west = block.origin[0] - 0.5 * dx
+    north = block.origin[1] + (block.shape[1] - 0.5) * dy
+    profile = {
+        "driver": "GTiff",
+        "height": raster.shape[0],
+        "width": raster.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "nodata": np.nan,
+        "transform": from_origin(west, north, dx, dy),
+        "crs": crs or None,
+    }
+    path = Path(path)
+    with rasterio.open(path, "w", **profile) as dataset:
+        dataset.write(raster, 1)
     return path
