@@ -47,12 +47,26 @@ class LayerStyle:
 
 @dataclass
 class Scene:
-    """Meshes (``pyvista.DataSet``) with styles, in local coordinates (m from ``offset``)."""
+    """Meshes (``pyvista.DataSet``) with styles, in local coordinates (m from ``offset``).
+
+    ``vertical_exaggeration`` stretches z when drawn (a 2 km x 2 km x 400 m deposit reads
+    flat at 1:1). The exported vtk.js page labels the z axis in stretched metres (it derives
+    tick labels from the drawn bounds), so the z title states the factor.
+    """
 
     offset: tuple[float, float, float]
     layers: list[tuple[object, LayerStyle]] = field(default_factory=list)
     window_size: tuple[int, int] = (1000, 650)
     background: str = "white"
+    vertical_exaggeration: float = 1.0
+
+
+def default_exaggeration(coords: np.ndarray) -> float:
+    """Vertical exaggeration (1-5) that makes the vertical extent about 40 % of the horizontal one."""
+    span = np.ptp(np.asarray(coords, dtype=float), axis=0)
+    if span[2] <= 0:
+        return 1.0
+    return float(np.clip(np.round(0.4 * max(span[0], span[1]) / span[2], 1), 1.0, 5.0))
 
 
 def scene_offset(coords: np.ndarray) -> tuple[float, float, float]:
@@ -141,7 +155,12 @@ def export_scene_html(scene: Scene, timeout_s: float = 120.0) -> str:
     """
     with tempfile.TemporaryDirectory(prefix="afg_scene_") as folder:
         folder = Path(folder)
-        spec = {"window_size": scene.window_size, "background": scene.background, "layers": []}
+        spec = {
+            "window_size": scene.window_size,
+            "background": scene.background,
+            "vertical_exaggeration": scene.vertical_exaggeration,
+            "layers": [],
+        }
         for i, (mesh, style) in enumerate(scene.layers):
             name = f"layer{i}.vtk"
             mesh.save(folder / name)
@@ -169,8 +188,10 @@ def _plotter_from_spec(folder: Path):
     spec = json.loads((folder / "scene.json").read_text())
     plotter = pv.Plotter(off_screen=True, window_size=spec["window_size"])
     plotter.set_background(spec["background"])
-    for layer in spec["layers"]:
-        mesh = pv.read(folder / layer["file"])
+    stretch = float(spec.get("vertical_exaggeration", 1.0))
+    meshes = [pv.read(folder / layer["file"]) for layer in spec["layers"]]
+    for layer, mesh in zip(spec["layers"], meshes):
+        mesh = _stretched(mesh, stretch)
         kwargs = {
             "opacity": layer["opacity"],
             "line_width": layer["line_width"],
@@ -196,9 +217,25 @@ def _plotter_from_spec(folder: Path):
         else:
             kwargs["color"] = layer["color"] or "grey"
         plotter.add_mesh(mesh, **kwargs)
-    plotter.show_bounds(color="black", xtitle="East (m)", ytitle="North (m)", ztitle="Elevation (m)")
+    # vtk.js labels the axes from the drawn (stretched) bounds, so the z title says so.
+    ztitle = "Elevation (m)" if stretch == 1 else f"Elevation x{stretch:g} (m x{stretch:g})"
+    plotter.show_bounds(color="black", xtitle="East (m)", ytitle="North (m)", ztitle=ztitle)
     plotter.view_isometric()
     return plotter
+
+
+def _stretched(mesh, factor: float):
+    """The mesh with z multiplied by ``factor`` (images through their spacing and origin)."""
+    import pyvista as pv
+
+    if factor == 1:
+        return mesh
+    if isinstance(mesh, pv.ImageData):
+        mesh.spacing = (mesh.spacing[0], mesh.spacing[1], mesh.spacing[2] * factor)
+        mesh.origin = (mesh.origin[0], mesh.origin[1], mesh.origin[2] * factor)
+        return mesh
+    mesh.points[:, 2] *= factor
+    return mesh
 
 
 def _export_folder(folder: Path) -> None:
