@@ -685,7 +685,7 @@ def run_experiment(
             tested,
             report=lambda message: report(done / steps, message),
         )
-        notes.extend(volume_notes)
+        notes.extend(n for n in volume_notes if n not in notes)
     report(1.0, "done")
     train_holes, val_holes, test_holes = folds[0]
     return ExperimentResult(
