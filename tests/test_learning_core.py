@@ -208,3 +208,18 @@ def test_features_of_log_targets_use_the_one_log_rule(small_demo: Path) -> None:
     table = sample_feature_table(project, samples, None, spec, ["La"], None)
     assert "log_La" not in table.columns  # a target is never an input
     np.testing.assert_allclose(table.frame["log_Fe"], log_grade(samples["Fe"].to_numpy()))
+
+
+def test_cell_fields_by_tiled_search_equal_the_point_kriging(small_demo: Path) -> None:
+    from afg_core.geostat import block_model_from_extent, mask_far_cells
+
+    project = load_project(small_demo)
+    targets = resolve_targets(project, RunConfig())
+    spec = FeatureSpec()
+    source = kriged_field_source(field_sources(project, 10.0), spec.kriged_elements, targets, spec)
+    coords = project.drillholes.samples[["x", "y", "z"]].dropna().to_numpy()
+    block = mask_far_cells(block_model_from_extent(coords, (50.0, 50.0, 20.0)), coords, 150.0)
+    active = block.flat_mask()
+    np.testing.assert_allclose(
+        source.krige_block(block)[active], source.krige(block.cell_centres()[active]), rtol=1e-10, atol=1e-12
+    )

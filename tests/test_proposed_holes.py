@@ -41,10 +41,21 @@ def test_each_zone_gets_a_hole_from_the_surface_through_its_core(traces: str) ->
     assert collar[2] == pytest.approx(100.0)  # on the surface
     direction = _unit_direction(hole["azimuth"], hole["dip"])
     along = np.dot(core - collar, direction)
-    assert along > 0 and np.linalg.norm(core - collar - along * direction) < 1e-6  # a straight line to the core
+    assert (
+        along > 0 and np.linalg.norm(core - collar - along * direction) < 1e-6
+    )  # a straight line to the core
     assert hole["length_m"] >= along + 20.0 - 1e-9
     assert hole["zone_cells_crossed"] >= 3  # at least the zone's thickness
     assert 60.0 <= hole["dip"] <= 90.0 and 0.0 <= hole["azimuth"] < 360.0
     assert hole["covered"] == (traces == "through")
     if traces == "none":
         assert np.isinf(hole["nearest_hole_m"])
+
+
+def test_no_zone_gives_an_empty_table_with_the_columns() -> None:
+    estimate = _estimate()
+    ranking = rank_drill_targets(estimate, 1e6, np.array([[0.0, 0.0, 0.0]]))
+    holes = propose_holes(
+        estimate, ranking, 1e6, FlatSurface(), pd.DataFrame(columns=["x", "y", "z"], dtype=float)
+    )
+    assert holes.empty and {"rank", "zone", "collar_x", "length_m", "covered"} <= set(holes.columns)

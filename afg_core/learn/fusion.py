@@ -42,9 +42,10 @@ from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
 
 from afg_core.geochem import MAJORS, REE_TARGETS, total_rare_earth_oxides
 from afg_core.geostat.blockmodel import BlockModel
-from afg_core.geostat.estimation import ordinary_kriging
+from afg_core.geostat.estimation import krige_block_model, ordinary_kriging
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.gradients import block_gradient, geophysics_gradient
+from afg_core.geostat.search import SearchNeighbourhood
 from afg_core.io.project import Project
 from afg_core.spectral.pca import SpectralPCA, sample_scores_at
 from afg_core.transforms import log_grade
@@ -184,6 +185,21 @@ class KrigedFieldSource:
     models: tuple
     neighbours: int
     max_per_hole: int
+
+    def krige_block(self, block: BlockModel) -> np.ndarray:
+        """(n_cells, f) kriged log grades at the block's active cells (NaN elsewhere), by the tiled search
+        of :func:`afg_core.geostat.krige_block_model` (the same neighbours as :meth:`krige`, faster on grids)."""
+        out = np.full((block.n_cells, len(self.names)), np.nan)
+        search = SearchNeighbourhood(max_samples=self.neighbours, max_per_hole=self.max_per_hole)
+        for j, model in enumerate(self.models):
+            use = np.isfinite(self.values[:, j])
+            if model is None or use.sum() < 3:
+                continue
+            kriged = krige_block_model(
+                block, self.coords[use], self.values[use, j], model, search=search, hole_ids=self.holes[use]
+            )
+            out[:, j] = kriged.estimate.ravel()
+        return out
 
     def krige(self, points: np.ndarray, exclude_holes: np.ndarray | None = None) -> np.ndarray:
         """(m, f) kriged log grades at points; ``exclude_holes`` (m,) leave that hole out per point."""
@@ -458,7 +474,7 @@ def cell_feature_table(
         }
     _common_groups(project, centres, spec, pca, parts, notes)
     if source is not None and ({"kriged", "gradients"} & set(spec.groups)) and source.names:
-        kriged = source.krige(centres)
+        kriged = source.krige_block(block)[active]
         if "kriged" in spec.groups:
             parts["kriged"] = {f"krig_{n}": kriged[:, j] for j, n in enumerate(source.names)}
         if "gradients" in spec.groups:

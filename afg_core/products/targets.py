@@ -327,4 +327,20 @@ def propose_holes(
                 "covered": bool(nearest <= reach),
             }
         )
-    return pd.DataFrame(rows)
+    columns = [
+        "rank",
+        "zone",
+        "core_x",
+        "core_y",
+        "core_z",
+        "collar_x",
+        "collar_y",
+        "collar_z",
+        "azimuth",
+        "dip",
+        "length_m",
+        "zone_cells_crossed",
+        "nearest_hole_m",
+        "covered",
+    ]
+    return pd.DataFrame(rows, columns=columns)
