@@ -9,8 +9,9 @@ import streamlit as st
 from afg_core.errors import InputError
 from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_oxides
 from afg_core.io import ColumnMappingError, add_column_mapping, extract_project_zip, load_project
+from afg_core.products import open_session, save_session
 from ui.plots import plan_map, spider_plot, strip_logs
-from ui.state import current_project, demo_project_dir
+from ui.state import current_project, current_project_dir, demo_project_dir
 
 st.title("Data")
 
@@ -47,6 +48,59 @@ if pending:
         if st.form_submit_button("Save the mapping in project.toml and open"):
             add_column_mapping(pending["folder"], pending["role"], header)
             open_folder(Path(pending["folder"]))
+
+with st.expander("Session: save or open", expanded=False):
+    st.caption(
+        "A session file is one zip with the project's data, the settings of the pages and the latest Train run "
+        "(metrics, tables, predicted volume, models). Opening one refuses code, pickles and unsafe paths."
+    )
+    latest = st.session_state.get("latest_experiment")
+    settings = {
+        key: value
+        for key, value in st.session_state.items()
+        if isinstance(key, str)
+        and isinstance(value, bool | int | float | str)
+        and not key.startswith("FormSubmitter")
+        and key not in ("project_dir", "session_bytes")
+    }
+    if st.button(
+        "Prepare a session file", help="Packs the data, settings and latest run (takes a few seconds)"
+    ):
+        with st.spinner("Packing the session..."), tempfile.TemporaryDirectory() as scratch:
+            session_file = save_session(
+                Path(scratch) / "afg_session.zip",
+                current_project_dir(),
+                settings,
+                latest["folder"] if latest else None,
+                project_name=current_project().settings.name,
+            )
+            st.session_state["session_bytes"] = session_file.read_bytes()
+    if "session_bytes" in st.session_state:
+        st.download_button(
+            "Save session", st.session_state["session_bytes"], "afg_session.zip", "application/zip"
+        )
+    opened = st.file_uploader("Open a session file", type=["zip"], key="session_upload")
+    if opened is not None and st.button("Open the session"):
+        folder = Path(tempfile.mkdtemp(prefix="afg_session_"))
+        (folder / "session.zip").write_bytes(opened.getvalue())
+        try:
+            session = open_session(folder / "session.zip", folder / "unpacked")
+        except InputError as exc:
+            st.error(f"Could not open the session: {exc}")
+        else:
+            for key, value in session.settings.items():
+                st.session_state[key] = value
+            st.session_state["opened_session"] = {
+                "name": session.project_name,
+                "created": session.created,
+                "run": str(session.run_dir) if session.run_dir else None,
+            }
+            open_folder(session.project_dir)
+    info = st.session_state.get("opened_session")
+    if info:
+        st.success(f"Session of {info['name'] or 'a project'} saved {info['created']} is open.")
+        if info["run"] and (Path(info["run"]) / "summary.txt").exists():
+            st.text((Path(info["run"]) / "summary.txt").read_text(encoding="utf-8"))
 
 with st.expander("Open a project", expanded=False):
     source = st.radio(

@@ -226,3 +226,18 @@ def test_drill_targets_page() -> None:
     holes = at.dataframe[1].value
     assert {"collar_x", "collar_y", "collar_z", "azimuth", "dip", "length_m", "covered"} <= set(holes.columns)
     assert len(holes) == min(15, len(ranking)) and (holes["length_m"] > 0).all()
+
+
+def test_data_page_prepares_a_session_file() -> None:
+    import io
+    import json
+    import zipfile
+
+    at = open_page("pages/data.py")
+    next(b for b in at.button if b.label == "Prepare a session file").click().run()
+    assert_clean(at)
+    archive = zipfile.ZipFile(io.BytesIO(at.session_state["session_bytes"]))
+    names = archive.namelist()
+    assert "project/collar.csv" in names and "project/project.toml" in names
+    header = json.loads(archive.read("session.json"))
+    assert header["format"] == 1 and header["project_name"].startswith("Demo")

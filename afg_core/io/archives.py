@@ -32,20 +32,17 @@ RATIO_MIN_BYTES = 1_000_000
 _CHUNK_BYTES = 1024 * 1024
 
 
-def extract_project_zip(
+def extract_archive(
     zip_path: str | Path,
     out_dir: str | Path,
     *,
+    allowed_suffixes: frozenset[str] = ALLOWED_SUFFIXES,
+    refused_suffixes: frozenset[str] = frozenset(),
     max_total_bytes: int = MAX_TOTAL_BYTES,
     max_files: int = MAX_FILES,
     skipped: list[str] | None = None,
-) -> Path:
-    """Unpack an uploaded project zip safely and return the folder holding the tables.
-
-    Only data files are extracted (suffixes in :data:`ALLOWED_SUFFIXES`: csv, toml, npz,
-    txt, md, tif, tiff, hdr, img, dat, xyz); other entries are skipped. The project
-    folder is the first folder (sorted) holding ``collar.csv``, else ``project.toml``,
-    else ``samples.csv``: the zip root or a folder inside it.
+) -> list[Path]:
+    """Unpack a user's zip safely: the files with an allowed suffix, after every check.
 
     Parameters
     ----------
@@ -53,6 +50,10 @@ def extract_project_zip(
         The uploaded zip.
     out_dir : str or Path
         Folder to unpack into (created when missing).
+    allowed_suffixes : frozenset of str
+        Suffixes extracted (lower case, with the dot); other entries are skipped.
+    refused_suffixes : frozenset of str
+        Suffixes that make the whole zip refused (e.g. pickles in a session file).
     max_total_bytes : int
         Limit on the uncompressed size of the extracted files (bytes; default 2 GiB),
         checked on the declared sizes before writing and again on the bytes copied.
@@ -63,22 +64,22 @@ def extract_project_zip(
 
     Returns
     -------
-    Path
-        The project folder inside ``out_dir``.
+    list of Path
+        The files written.
 
     Raises
     ------
     InputError
         When the file is not a readable zip, has more than ``max_files`` entries, an
-        entry points outside ``out_dir`` (``..``, absolute or drive path) or is a
-        symbolic link, a member expands more than :data:`MAX_COMPRESSION_RATIO` times,
-        the files add up to more than ``max_total_bytes``, or no project table is found.
-        Nothing is written when one of the checks on the zip's directory fails; when
-        the size limit is passed while copying, the files written so far are removed.
+        entry points outside ``out_dir`` (``..``, absolute or drive path), is a symbolic
+        link or has a refused suffix, a member expands more than
+        :data:`MAX_COMPRESSION_RATIO` times, or the files add up to more than
+        ``max_total_bytes``. Nothing is written when one of the checks on the zip's
+        directory fails; when the size limit is passed while copying, the files written
+        so far are removed.
     """
     zip_name = Path(zip_path).name
-    out_dir = Path(out_dir)
-    root = out_dir.resolve()
+    root = Path(out_dir).resolve()
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -98,7 +99,14 @@ def extract_project_zip(
             target = _checked_target(member, root, zip_name)
             if member.is_dir():
                 continue
-            if PurePosixPath(member.filename.replace("\\", "/")).suffix.lower() not in ALLOWED_SUFFIXES:
+            suffix = PurePosixPath(member.filename.replace("\\", "/")).suffix.lower()
+            if suffix in refused_suffixes:
+                raise InputError(
+                    f"entry '{member.filename}' is executable or pickled code ({suffix}); AFG never opens such files",
+                    file=zip_name,
+                    fix="remove it from the zip: sessions hold data, settings, .keras models and tables only",
+                )
+            if suffix not in allowed_suffixes:
                 if skipped is not None:
                     skipped.append(member.filename)
                 continue
@@ -106,6 +114,31 @@ def extract_project_zip(
             to_extract.append((member, target))
         _check_declared_total([member for member, _ in to_extract], max_total_bytes, zip_name)
         _copy_members(archive, to_extract, max_total_bytes, zip_name)
+    return [target for _, target in to_extract]
+
+
+def extract_project_zip(
+    zip_path: str | Path,
+    out_dir: str | Path,
+    *,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_files: int = MAX_FILES,
+    skipped: list[str] | None = None,
+) -> Path:
+    """Unpack an uploaded project zip safely (:func:`extract_archive`) and return the folder holding the tables.
+
+    Only data files are extracted (suffixes in :data:`ALLOWED_SUFFIXES`: csv, toml, npz,
+    txt, md, tif, tiff, hdr, img, dat, xyz); other entries are skipped. The project
+    folder is the first folder (sorted) holding ``collar.csv``, else ``project.toml``,
+    else ``samples.csv``: the zip root or a folder inside it.
+
+    Raises
+    ------
+    InputError
+        As :func:`extract_archive`, or when no project table is found.
+    """
+    out_dir = Path(out_dir)
+    extract_archive(zip_path, out_dir, max_total_bytes=max_total_bytes, max_files=max_files, skipped=skipped)
     candidates = (
         sorted(p.parent for p in out_dir.rglob("collar.csv"))
         or sorted(p.parent for p in out_dir.rglob("project.toml"))
@@ -114,7 +147,7 @@ def extract_project_zip(
     if not candidates:
         raise InputError(
             "no collar.csv, samples.csv or project.toml in the zip",
-            file=zip_name,
+            file=Path(zip_path).name,
             fix="zip the project folder (collar.csv, survey.csv, assay.csv, ...)",
         )
     return candidates[0]

@@ -20,6 +20,7 @@ from afg_core.products.scene3d import (
     grid_points,
     scene_offset,
 )
+from afg_core.products.session import Session, open_session, save_session
 from afg_core.products.targets import (
     BIF_DENSITY,
     BlockEstimate,
@@ -37,6 +38,7 @@ __all__ = [
     "LayerStyle",
     "Scene",
     "SceneExportError",
+    "Session",
     "block_volume",
     "default_exaggeration",
     "drillhole_traces",
@@ -46,8 +48,10 @@ __all__ = [
     "export_scene_html",
     "grade_tonnage",
     "grid_points",
+    "open_session",
     "propose_holes",
     "rank_drill_targets",
+    "save_session",
     "scene_offset",
     "summary_text",
     "write_estimate_vti",
