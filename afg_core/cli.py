@@ -63,12 +63,20 @@ def _variogram(args: argparse.Namespace) -> int:
 
 
 def _targets(args: argparse.Namespace) -> int:
+    from afg_core.geostat.cluster import dask_client
     from afg_core.io.project import load_project
     from afg_core.products.targets import estimate_treo_blocks, rank_drill_targets
 
     project = load_project(args.project_dir)
     samples = project.drillholes.samples
-    estimate = estimate_treo_blocks(samples, cell_size=(args.cell, args.cell, args.cell / 5))
+    client = dask_client(args.scheduler)
+    try:
+        estimate = estimate_treo_blocks(
+            samples, cell_size=(args.cell, args.cell, args.cell / 5), client=client
+        )
+    finally:
+        if client is not None:
+            client.close()
     cutoff = args.cutoff or project.settings.cutoff("TREO")
     table = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy())
     print(table.head(args.top).to_string(index=False))
@@ -212,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     targets.add_argument("--cell", type=float, default=50.0, help="block size in x and y, m (z is a fifth)")
     targets.add_argument("--top", type=int, default=10)
     targets.add_argument("--csv", type=Path, default=None)
+    targets.add_argument(
+        "--scheduler",
+        default="threads",
+        help="where to krige: threads (this process), local (a LocalCluster), or tcp://host:8786 (a Dask scheduler)",
+    )
     targets.add_argument(
         "--export",
         type=Path,

@@ -550,6 +550,16 @@ def krige_block_model(
         chunk_size=chunk_size,
         search=search,
     )
+    return block_kriging_from_cells(block, active, result)
+
+
+def block_kriging_from_cells(
+    block: BlockModel, active: NDArray[np.int64], result: KrigingResult
+) -> BlockKriging:
+    """A :class:`BlockKriging` from the kriging of the ``active`` cells (indices in cell order).
+
+    Cells the search left without a sample are masked in the returned block.
+    """
     shape = (block.n_cells, *result.estimate.shape[1:])
     estimate = np.full(shape, np.nan)
     variance = np.full(shape, np.nan)

@@ -25,6 +25,7 @@ from afg_core.geostat.blockmodel import (
     cell_size_within,
     mask_far_cells,
 )
+from afg_core.geostat.cluster import krige_block_model_on_cluster
 from afg_core.geostat.estimation import krige_block_model
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.search import SearchNeighbourhood
@@ -75,8 +76,12 @@ def estimate_treo_blocks(
     max_per_hole: int = 8,
     max_distance: float = 150.0,
     max_cells: int = MAX_BLOCK_CELLS,
+    client=None,
 ) -> BlockEstimate:
     """Krige log TREO (ppm) of the samples onto a block model over their extent.
+
+    ``client``: a ``distributed.Client`` (:func:`afg_core.geostat.cluster.dask_client`) to
+    krige the block model's tiles on a Dask cluster; None kriges in this process.
 
     Cells farther than ``max_distance`` (m), or than one and a half cell widths when cells
     had to be widened to stay within ``max_cells``, from any sample are masked, not
@@ -94,7 +99,10 @@ def estimate_treo_blocks(
         block_model_from_extent(coords, size, padding=(size[0], size[1], 0.0)), coords, reach
     )
     search = SearchNeighbourhood(max_samples=neighbours, max_per_hole=max_per_hole)
-    kriged = krige_block_model(block, coords, values, model, search=search, hole_ids=holes)
+    if client is None:
+        kriged = krige_block_model(block, coords, values, model, search=search, hole_ids=holes)
+    else:
+        kriged = krige_block_model_on_cluster(client, block, coords, values, model, search, holes)
     return BlockEstimate(kriged.block, kriged.estimate.ravel(), kriged.variance.ravel(), model)
 
 
