@@ -9,8 +9,9 @@ One setting chooses where the work runs (:func:`dask_client`):
 
 The active cells are cut into tiles of at most ``tile_cells`` cells in the block model's
 cell order; each worker kriges a tile with :func:`afg_core.geostat.ordinary_kriging`
-against the samples it received once (``Client.scatter(..., broadcast=True)``), so a
-worker's memory is bounded by the samples plus one tile, whatever the size of the model.
+against the samples and the active-cell list it received once (``Client.scatter(...,
+broadcast=True)``; a task carries only its start and stop), so a worker's memory is bounded
+by the samples, the cell list and one tile, whatever the number of tiles.
 Every target's neighbours and weights depend on the samples only, not on the tiling, so
 the results equal the in-process :func:`afg_core.geostat.krige_block_model`.
 """
@@ -65,9 +66,12 @@ def dask_client(engine: str = "threads", n_workers: int | None = None):
 
 
 def _krige_tile(
-    samples: tuple, targets: NDArray[np.float64], model, search: SearchNeighbourhood
+    start: int, stop: int, samples: tuple, active: NDArray[np.int64], block: BlockModel, model, search
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Krige the active cells ``active[start:stop]``; their centres are computed here, not shipped."""
     coords, values, hole_ids = samples
+    index = np.unravel_index(active[start:stop], block.shape)
+    targets = np.column_stack([axis[i] for axis, i in zip(block.axes(), index)])
     result = ordinary_kriging(coords, values, targets, model, hole_ids=hole_ids, search=search)
     return result.estimate, result.variance, result.n_neighbours
 
@@ -105,15 +109,20 @@ def krige_block_model_on_cluster(
     z = np.asarray(values, dtype=np.float64)
     holes = None if hole_ids is None else np.asarray(hole_ids)
     active = np.flatnonzero(block.flat_mask())
-    centres = block.cell_centres()[active]
-    shared = client.scatter((xyz, z, holes), broadcast=True)
     if not len(active):
         raise ValueError("the block model has no active cell")
-    starts = range(0, len(active), max(1, tile_cells))
+    # Samples and the active-cell list travel to every worker once; a task carries two integers.
+    shared = client.scatter((xyz, z, holes), broadcast=True)
+    shared_active = client.scatter(active, broadcast=True)
+    starts = list(range(0, len(active), max(1, tile_cells)))
+    stops = [min(s + tile_cells, len(active)) for s in starts]
     futures = client.map(
         _krige_tile,
-        [shared] * len(starts),
-        [centres[s : s + tile_cells] for s in starts],
+        starts,
+        stops,
+        samples=shared,
+        active=shared_active,
+        block=block,
         model=model,
         search=search,
         pure=False,
