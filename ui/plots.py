@@ -11,6 +11,8 @@ from plotly.subplots import make_subplots
 from afg_core.geochem import SPIDER_ORDER
 
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
+#: One colour per model on every chart, so a model reads the same in the curves, bars and scatters.
+MODEL_COLOURS = {"LSTM": "#d62728", "FNN": "#2ca02c", "Kriging": "#9467bd", "Boosting": "#ff7f0e"}
 
 
 def plan_map(
@@ -225,14 +227,23 @@ def loss_curves(history: pd.DataFrame) -> go.Figure:
     """Training and validation loss per epoch, per model (columns model, epoch, loss, val_loss)."""
     fig = go.Figure()
     for name, part in history.groupby("model", sort=False):
-        fig.add_trace(go.Scatter(x=part["epoch"], y=part["loss"], mode="lines+markers", name=f"{name} train"))
+        colour = MODEL_COLOURS.get(name)
+        fig.add_trace(
+            go.Scatter(
+                x=part["epoch"],
+                y=part["loss"],
+                mode="lines+markers",
+                name=f"{name} train",
+                line=dict(color=colour),
+            )
+        )
         fig.add_trace(
             go.Scatter(
                 x=part["epoch"],
                 y=part["val_loss"],
                 mode="lines+markers",
                 name=f"{name} validation",
-                line=dict(dash="dash"),
+                line=dict(dash="dash", color=colour),
             )
         )
     fig.update_layout(
@@ -268,7 +279,10 @@ def score_bars(scores: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     """Log RMSE per grade and model (lower is better): the scale-free comparison across elements."""
     fig = go.Figure()
     for model, part in scores.groupby("model", sort=False):
-        fig.add_trace(go.Bar(x=part["grade"], y=part["log_rmse"], name=labels.get(model, model)))
+        label = labels.get(model, model)
+        fig.add_trace(
+            go.Bar(x=part["grade"], y=part["log_rmse"], name=label, marker_color=MODEL_COLOURS.get(label))
+        )
     fig.update_layout(
         **_LAYOUT,
         barmode="group",
@@ -292,7 +306,7 @@ def predicted_vs_observed(
                 y=predictions[f"{model}:{grade}"],
                 mode="markers",
                 name=labels.get(model, model),
-                marker=dict(size=4, opacity=0.5),
+                marker=dict(size=4, opacity=0.5, color=MODEL_COLOURS.get(labels.get(model, model))),
             )
         )
     positive = observed[observed > 0]
@@ -322,8 +336,15 @@ def residuals_down_hole(
         go.Scatter(x=rows[grade], y=depth, mode="lines+markers", name="observed", line=dict(color="black"))
     )
     for model in models:
+        label = labels.get(model, model)
         fig.add_trace(
-            go.Scatter(x=rows[f"{model}:{grade}"], y=depth, mode="lines", name=labels.get(model, model))
+            go.Scatter(
+                x=rows[f"{model}:{grade}"],
+                y=depth,
+                mode="lines",
+                name=label,
+                line=dict(color=MODEL_COLOURS.get(label)),
+            )
         )
     fig.update_layout(
         **_LAYOUT,
@@ -367,7 +388,15 @@ def importance_chart(importance: pd.DataFrame, labels: dict[str, str]) -> go.Fig
     """Rise of the test log RMSE when a feature group is shuffled, per model."""
     fig = go.Figure()
     for model, part in importance.groupby("model", sort=False):
-        fig.add_trace(go.Bar(x=part["group"], y=part["log_rmse_increase"], name=labels.get(model, model)))
+        label = labels.get(model, model)
+        fig.add_trace(
+            go.Bar(
+                x=part["group"],
+                y=part["log_rmse_increase"],
+                name=label,
+                marker_color=MODEL_COLOURS.get(label),
+            )
+        )
     fig.update_layout(
         **_LAYOUT,
         barmode="group",
