@@ -97,20 +97,7 @@ with right:
     targets_with_holes = ranking.merge(holes.drop(columns=["rank"]), on="zone", how="left")
     st.markdown("**Proposed holes** (top 15 zones): collar on the surface, straight through the zone's core")
     st.dataframe(
-        holes[
-            [
-                "rank",
-                "collar_x",
-                "collar_y",
-                "collar_z",
-                "azimuth",
-                "dip",
-                "length_m",
-                "zone_cells_crossed",
-                "nearest_hole_m",
-                "covered",
-            ]
-        ].round(1),
+        holes.drop(columns=["zone", "core_x", "core_y", "core_z"]).round(1),
         hide_index=True,
         width="stretch",
     )
