@@ -89,6 +89,8 @@ def _targets(args: argparse.Namespace) -> int:
             write_plan_geotiff,
             write_table,
         )
+        from afg_core.products.omf_export import write_omf
+        from afg_core.products.targets import propose_holes_for_project
 
         out = args.export
         out.mkdir(parents=True, exist_ok=True)
@@ -100,6 +102,16 @@ def _targets(args: argparse.Namespace) -> int:
             write_estimate_vti(estimate, cutoff, out / "blocks.vti"),
             write_plan_geotiff(
                 estimate.block, estimate.treo_ppm, out / "treo_max_plan.tif", project.settings.crs
+            ),
+            write_omf(
+                out / "targets.omf",
+                drillholes=project.drillholes,
+                estimate=estimate,
+                cutoff_ppm=cutoff,
+                targets=table,
+                proposed_holes=propose_holes_for_project(project, estimate, table.head(args.top), cutoff),
+                name=project.settings.name or project.folder.name,
+                crs=project.settings.crs,
             ),
         ]
         print("written:", ", ".join(p.name for p in written))
@@ -229,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         "--export",
         type=Path,
         default=None,
-        help="folder for targets.csv, blocks.csv/.parquet/.vti and a GeoTIFF plan of the highest TREO per column",
+        help="folder for targets.csv, blocks.csv/.parquet/.vti, a GeoTIFF plan of the highest TREO per column "
+        "and targets.omf (holes, blocks, targets and proposed holes of the --top zones, for Leapfrog and others)",
     )
     targets.set_defaults(run=_targets)
 

@@ -77,8 +77,22 @@ def test_targets_command_exports_everything(cli_demo, tmp_path, afg_cli) -> None
     done = afg_cli("targets", str(folder), "--export", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     names = {p.name for p in out.iterdir()}
-    assert names == {"targets.csv", "blocks.csv", "blocks.parquet", "blocks.vti", "treo_max_plan.tif"}
+    assert names == {
+        "targets.csv",
+        "blocks.csv",
+        "blocks.parquet",
+        "blocks.vti",
+        "treo_max_plan.tif",
+        "targets.omf",
+    }
     blocks = pd.read_parquet(out / "blocks.parquet")
     assert len(blocks) > 0 and (blocks["treo_ppm"] > 0).all()
     with rasterio.open(out / "treo_max_plan.tif") as dataset:
         assert dataset.crs is not None and np.isfinite(dataset.read(1)).any()
+    import omf
+
+    elements = {e.name: e for e in omf.OMFReader(str(out / "targets.omf")).get_project().elements}
+    targets = pd.read_csv(out / "targets.csv")
+    assert set(elements) == {"drill holes", "kriged TREO blocks", "drill targets", "proposed holes"}
+    assert len(elements["drill targets"].geometry.vertices.array) == len(targets) > 0
+    assert len(elements["proposed holes"].geometry.segments.array) == min(len(targets), 10)  # --top

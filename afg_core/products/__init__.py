@@ -1,13 +1,16 @@
 """What the meeting room sees: drill targets, grade-tonnage, 3D scenes, exports and run reports."""
 
 from afg_core.products.exports import (
+    estimate_cell_arrays,
     estimate_table,
+    volume_cell_arrays,
     write_estimate_vti,
     write_plan_geotiff,
     write_table,
     write_volume_parquet,
     write_volume_vti,
 )
+from afg_core.products.omf_export import proposed_hole_ends, write_omf
 from afg_core.products.reports import summary_text, write_run_outputs
 from afg_core.products.scene3d import (
     LayerStyle,
@@ -28,6 +31,7 @@ from afg_core.products.targets import (
     estimate_treo_blocks,
     grade_tonnage,
     propose_holes,
+    propose_holes_for_project,
     rank_drill_targets,
     zone_labels,
 )
@@ -42,6 +46,7 @@ __all__ = [
     "block_volume",
     "default_exaggeration",
     "drillhole_traces",
+    "estimate_cell_arrays",
     "estimate_from_volume",
     "estimate_table",
     "estimate_treo_blocks",
@@ -50,11 +55,15 @@ __all__ = [
     "grid_points",
     "open_session",
     "propose_holes",
+    "propose_holes_for_project",
+    "proposed_hole_ends",
     "rank_drill_targets",
     "save_session",
     "scene_offset",
     "summary_text",
+    "volume_cell_arrays",
     "write_estimate_vti",
+    "write_omf",
     "write_plan_geotiff",
     "write_run_outputs",
     "write_table",

@@ -1,7 +1,8 @@
 """Block models, predicted volumes and plan maps written for the tools a geologist already uses.
 
 Tables as CSV or Parquet (one row per estimated cell, centres and sizes in metres), volumes as
-VTK images (``.vti``, read by ParaView and PyVista), plan maps as GeoTIFF in the project CRS.
+VTK images (``.vti``, read by ParaView and PyVista), plan maps as GeoTIFF in the project CRS;
+holes, block models and targets together as OMF in :mod:`afg_core.products.omf_export`.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ def write_volume_vti(volume: PredictedVolume, path: str | Path) -> Path:
 
     Coordinates are the project's (m); cell arrays are named like the Parquet columns.
     """
-    block = volume.block
-    grid = _image(block)
-    # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
+    return _save_image(volume.block, volume_cell_arrays(volume), path)
+
+
+def volume_cell_arrays(volume: PredictedVolume) -> dict[str, np.ndarray]:
+    """Per-cell arrays of a predicted volume, named like the Parquet columns: ``<grade>_ppm``,
+    ``<grade>_log_sd`` and ``<grade>_p_above``, in :meth:`BlockModel.cell_centres` order (NaN: not predicted)."""
+    arrays = {}
     for name, values in volume.grade_ppm.items():
-        grid.cell_data[f"{name}_ppm"] = block.reshape(values).ravel(order="F")
-        grid.cell_data[f"{name}_log_sd"] = block.reshape(volume.log_sd[name]).ravel(order="F")
+        arrays[f"{name}_ppm"] = values
+        arrays[f"{name}_log_sd"] = volume.log_sd[name]
         if name in volume.probability:
-            grid.cell_data[f"{name}_p_above"] = block.reshape(volume.probability[name]).ravel(order="F")
-    path = Path(path)
-    grid.save(path)
-    return path
+            arrays[f"{name}_p_above"] = volume.probability[name]
+    return arrays
 
 
 def estimate_table(estimate: BlockEstimate, cutoff_ppm: float) -> pd.DataFrame:
@@ -89,15 +92,24 @@ def _image(block: BlockModel):
 
 def write_estimate_vti(estimate: BlockEstimate, cutoff_ppm: float, path: str | Path) -> Path:
     """A block estimate as a VTK image (``.vti``): cells ``treo_ppm``, ``log_sd``, ``p_above`` (NaN: not estimated)."""
-    block = estimate.block
-    grid = _image(block)
+    return _save_image(estimate.block, estimate_cell_arrays(estimate, cutoff_ppm), path)
+
+
+def estimate_cell_arrays(estimate: BlockEstimate, cutoff_ppm: float) -> dict[str, np.ndarray]:
+    """Per-cell arrays of a block estimate: ``treo_ppm`` (expected grade), ``log_sd`` and ``p_above``
+    (P(grade > ``cutoff_ppm``)), in :meth:`BlockModel.cell_centres` order (NaN: masked, not estimated)."""
+    mask = estimate.block.flat_mask()
     arrays = {
         "treo_ppm": estimate.treo_ppm,
         "log_sd": np.sqrt(np.clip(estimate.log_variance, 0, None)),
         "p_above": estimate.probability_above(cutoff_ppm),
     }
+    return {name: np.where(mask, values, np.nan) for name, values in arrays.items()}
+
+
+def _save_image(block: BlockModel, arrays: dict[str, np.ndarray], path: str | Path) -> Path:
+    grid = _image(block)
     for name, values in arrays.items():
-        values = np.where(block.flat_mask(), values, np.nan)
         # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
         grid.cell_data[name] = block.reshape(values).ravel(order="F")
     path = Path(path)

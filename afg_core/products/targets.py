@@ -30,7 +30,9 @@ from afg_core.geostat.estimation import krige_block_model
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.search import SearchNeighbourhood
 from afg_core.geostat.variogram import VariogramModel
+from afg_core.io.project import Project
 from afg_core.learn.experiment import PredictedVolume
+from afg_core.learn.fusion import Surface
 from afg_core.transforms import log_grade, lognormal_mean
 
 #: Dry bulk density of oxidised-to-fresh BIF, t/m3 (typical 3.0-3.5).
@@ -352,3 +354,23 @@ def propose_holes(
         "covered",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def propose_holes_for_project(
+    project: Project,
+    estimate: BlockEstimate,
+    ranking: pd.DataFrame,
+    cutoff_ppm: float,
+    min_probability: float = 0.5,
+) -> pd.DataFrame:
+    """:func:`propose_holes` for a loaded :class:`afg_core.io.project.Project`: its collars as the
+    surface, its hole traces as the existing holes."""
+    drillholes = project.drillholes
+    return propose_holes(
+        estimate,
+        ranking,
+        cutoff_ppm,
+        Surface.from_collars(drillholes.collar),
+        drillholes.traces(),
+        min_probability,
+    )
