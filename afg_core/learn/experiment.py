@@ -35,6 +35,7 @@ from afg_core.geostat.blockmodel import (
     mask_far_cells,
 )
 from afg_core.io.project import Project
+from afg_core.learn.cluster import fit_on_cluster, predict_on_cluster
 from afg_core.learn.fusion import (
     PRESETS,
     FeatureSpec,
@@ -60,6 +61,13 @@ from afg_core.transforms import grade_from_log, log_grade, lognormal_mean
 Progress = Callable[[float, str], None]
 #: Per-epoch listener of the networks: ``on_epoch(model_name, epoch, logs)``.
 EpochListener = Callable[[str, int, dict], None]
+#: Stop request: ``should_stop()`` turning true ends the run at the next epoch or step boundary.
+StopRequest = Callable[[], bool]
+
+
+class RunStopped(Exception):
+    """Raised by :func:`run_experiment` when its ``should_stop()`` turned true (nothing is returned)."""
+
 
 LEARNED = ("lstm", "fnn", "boosting")
 BASELINES = ("kriging", "boosting")
@@ -562,6 +570,8 @@ def run_experiment(
     pca: SpectralPCA | None = None,
     progress: Progress | None = None,
     on_epoch: EpochListener | None = None,
+    should_stop: StopRequest | None = None,
+    client=None,
 ) -> ExperimentResult:
     """Train and score the models on held-out holes, ablate, and predict the block model.
 
@@ -575,13 +585,40 @@ def run_experiment(
         ``progress(share, message)`` as steps complete.
     on_epoch : callable, optional
         ``on_epoch(model, epoch, logs)`` per network epoch (live loss curves).
+    should_stop : callable, optional
+        Polled after every network epoch and before every step (fold, model, scoring,
+        ablation, volume); when it returns True the run raises :class:`RunStopped`.
+    client : distributed.Client, optional
+        Fit the volume's ensemble members and predict the block model's tiles on this Dask
+        cluster (:func:`afg_core.geostat.cluster.dask_client`); None works in this process.
 
     Returns
     -------
     ExperimentResult
+
+    Raises
+    ------
+    RunStopped
+        ``should_stop()`` turned true.
     """
     config = config or RunConfig()
-    report = progress or (lambda share, message: None)
+    notify = progress or (lambda share, message: None)
+    stop_requested = should_stop or (lambda: False)
+
+    def report(share: float, message: str) -> None:
+        if stop_requested():
+            raise RunStopped(f"before {message}")
+        notify(share, message)
+
+    def stop_at_epoch(name: str, epoch: int, logs: dict) -> None:
+        # Raised from the Keras epoch callback, so a network stops at this epoch's end.
+        if stop_requested():
+            raise RunStopped(f"at the end of {name} epoch {epoch + 1}")
+
+    def listen(name: str, epoch: int, logs: dict) -> None:
+        on_epoch(name, epoch, logs)
+        stop_at_epoch(name, epoch, logs)
+
     targets = resolve_targets(project, config)
     sum_name = target_sum_name(targets) if set(targets) <= set(REE_TARGETS) and len(targets) > 1 else None
     cutoffs = _cutoffs(project, targets, sum_name)
@@ -614,7 +651,7 @@ def run_experiment(
                 frame, groups = fold.table.frame, fold.table.frame["row_id"].to_numpy()
                 x = frame[features]
                 result = self_weighting(
-                    make_model(name, config, config.seed),
+                    make_model(name, config, config.seed, stop_at_epoch),
                     (x[fold.train], fold.y[fold.train], groups[fold.train]),
                     (x[fold.val], fold.y[fold.val], groups[fold.val]),
                     periods=config.self_weighting_periods,
@@ -623,7 +660,7 @@ def run_experiment(
                 weights = result.weights
             elif name in weighting:
                 weights = weighting[name].weights
-            listener = on_epoch if k == 0 else None
+            listener = listen if on_epoch is not None and k == 0 else stop_at_epoch
             model = _fit(name, config, config.seed, fold, features, listener, weights)
             oof[name][fold.test] = _predict(model, name, fold, features, fold.test)
             if k == 0:
@@ -684,6 +721,7 @@ def run_experiment(
             first.y,
             tested,
             report=lambda message: report(done / steps, message),
+            client=client,
         )
         notes.extend(n for n in volume_notes if n not in notes)
     report(1.0, "done")
@@ -812,7 +850,20 @@ def _ensemble_member(
     x_cells: pd.DataFrame,
     cell_groups: np.ndarray,
 ) -> np.ndarray:
-    """One ensemble member fitted on the drawn holes (out-of-bag holes for early stopping); log grades at cells."""
+    """One ensemble member's log grades at cells (see :func:`_fit_member`)."""
+    return _fit_member(kind, config, seed, x, y, groups, drawn).predict(x_cells, groups=cell_groups)
+
+
+def _fit_member(
+    kind: str,
+    config: RunConfig,
+    seed: int,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    drawn: np.ndarray,
+):
+    """One ensemble member fitted on the drawn holes (out-of-bag holes for early stopping)."""
     out_of_bag = np.setdiff1d(np.unique(groups), drawn)
     counts = pd.Series(drawn).value_counts()
     # A hole drawn twice appears twice: rows repeated, keeping down-hole order within each copy.
@@ -828,7 +879,12 @@ def _ensemble_member(
         groups=copy_ids,
         validation=(x[val], y[val], groups[val]) if val.any() else None,
     )
-    return model.predict(x_cells, groups=cell_groups)
+    return model
+
+
+def _fit_member_from(kind: str, config: RunConfig, seed: int, training: tuple, drawn: np.ndarray):
+    """:func:`_fit_member` on the training table ``(x, y, groups)`` scattered to the cluster once."""
+    return _fit_member(kind, config, seed, *training, drawn)
 
 
 def predict_volume(
@@ -842,6 +898,7 @@ def predict_volume(
     observed_log_all: np.ndarray,
     tested: np.ndarray,
     report: Callable[[str], None] | None = None,
+    client=None,
 ) -> tuple[PredictedVolume | None, list[str]]:
     """Predicted grade, uncertainty and P(> cut-off) volumes from an ensemble refitted on every hole.
 
@@ -877,13 +934,23 @@ def predict_volume(
     draws = [rng.choice(unique, size=len(unique), replace=True) for _ in range(max(config.ensemble, 1))]
     say(f"volume: {len(draws)} {kind} members (hole bootstrap) on {len(cells.frame):,} cells")
     x, x_cells = table.frame[features], cells.frame[features]
-    members = _parallel(config, kind)(
-        delayed(_ensemble_member)(
-            kind, config, config.seed + m, x, y, groups, drawn, x_cells, cells.frame["row_id"].to_numpy()
+    cell_groups = cells.frame["row_id"].to_numpy()
+    if client is None:
+        members = _parallel(config, kind)(
+            delayed(_ensemble_member)(
+                kind, config, config.seed + m, x, y, groups, drawn, x_cells, cell_groups
+            )
+            for m, drawn in enumerate(draws)
         )
-        for m, drawn in enumerate(draws)
-    )
-    stack = np.stack(members)  # (members, cells, targets), log
+        stack = np.stack(members)  # (members, cells, targets), log
+    else:
+        # Members are fitted on the workers and stay there; tiles of cell columns go to them.
+        training = client.scatter((x, y, groups))
+        fitted = [
+            fit_on_cluster(client, _fit_member_from, kind, config, config.seed + m, training, drawn)
+            for m, drawn in enumerate(draws)
+        ]
+        stack = predict_on_cluster(client, fitted, x_cells, cell_groups)
     residual = (
         np.nanvar(oof[kind][tested] - observed_log_all[tested], axis=0)
         if kind in oof
@@ -904,7 +971,7 @@ def predict_volume(
         totals = np.stack(
             [
                 target_sum(pd.DataFrame({t: member_grades[t][m] for t in targets}), targets).to_numpy()
-                for m in range(len(members))
+                for m in range(stack.shape[0])
             ]
         )
         log_members[sum_name] = log_grade(totals)
@@ -927,4 +994,6 @@ def predict_volume(
         block.origin, block.cell_size, block.shape, block.reshape(np.isfinite(grade[next(iter(grade))]))
     )
     notes.extend(n for n in cells.notes if n not in notes)
-    return PredictedVolume(narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, len(members)), notes
+    return PredictedVolume(
+        narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, stack.shape[0]
+    ), notes

@@ -45,8 +45,10 @@ Examples
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -280,6 +282,30 @@ class _KerasRegressor(_GradeModel):
 
     def _predict_scaled(self, z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
+
+    def __getstate__(self) -> dict:
+        # The network travels (to Dask workers) as its .keras file, read back uncompiled in safe
+        # mode as load_model does: the custom loss is needed for training only.
+        state = self.__dict__.copy()
+        network = state.pop("model_", None)
+        if network is not None:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "model.keras"
+                network.save(path)
+                state["_keras_file"] = path.read_bytes()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        data = state.pop("_keras_file", None)
+        self.__dict__.update(state)
+        if data is not None:
+            import keras
+
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "model.keras"
+                path.write_bytes(data)
+                self.model_ = keras.saving.load_model(path, compile=False, safe_mode=True)
 
     def _optimizer(self):
         import keras

@@ -7,12 +7,14 @@ holes, block models and targets together as OMF in :mod:`afg_core.products.omf_e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from afg_core.geostat.blockmodel import BlockModel
+from afg_core.geostat.blockstore import BlockStore
 from afg_core.learn.experiment import PredictedVolume
 from afg_core.products.targets import BlockEstimate
 
@@ -155,4 +157,42 @@ def write_plan_geotiff(
     path = Path(path)
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(raster, 1)
+    return path
+
+
+def write_store_parquet(store: BlockStore, path: str | Path, names: Sequence[str]) -> Path:
+    """Fields ``names`` of an out-of-core block model as Parquet, one row group per chunk.
+
+    Columns ``cell, x, y, z`` (cell centre, m) and the fields; cells with no estimate are
+    left out. Streamed: memory holds one chunk's table, whatever the model's size.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    writer = None
+    try:
+        for table in store.iter_tables(names):
+            batch = pa.Table.from_pandas(table, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no estimated cell: an empty table with the columns
+        pd.DataFrame(columns=["cell", "x", "y", "z", *names]).to_parquet(path, index=False)
+    return path
+
+
+def write_store_csv(store: BlockStore, path: str | Path, names: Sequence[str]) -> Path:
+    """Fields ``names`` of an out-of-core block model as CSV, appended chunk by chunk (see Parquet)."""
+    path = Path(path)
+    with path.open("w", newline="") as handle:
+        header = True
+        for table in store.iter_tables(names):
+            table.to_csv(handle, index=False, header=header)
+            header = False
+        if header:
+            handle.write(",".join(["cell", "x", "y", "z", *names]) + "\n")
     return path
