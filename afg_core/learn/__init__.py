@@ -3,10 +3,12 @@
 Data flow: :func:`run_experiment` splits the holes, builds :mod:`fusion` features per fold
 (kriged fields and flux gradients from training holes only), fits the :data:`MODELS`,
 scores them on held-out holes with paired bootstrap intervals, ablates feature groups and
-predicts the block model (:class:`PredictedVolume`).
+predicts the block model (:class:`PredictedVolume`). :class:`TrainingJob` runs it on a
+background thread with progress, live loss history and a cooperative Stop.
 """
 
-from afg_core.learn.experiment import ExperimentResult, PredictedVolume, RunConfig, run_experiment
+from afg_core.learn.background import JobSnapshot, TrainingJob
+from afg_core.learn.experiment import ExperimentResult, PredictedVolume, RunConfig, RunStopped, run_experiment
 from afg_core.learn.fusion import FEATURE_GROUPS, PRESETS, FeatureSpec, FeatureTable
 from afg_core.learn.models import MODELS, BoostingRegressor, FNNRegressor, KrigingRegressor, LSTMRegressor
 from afg_core.learn.persistence import load_model, save_model
@@ -21,11 +23,14 @@ __all__ = [
     "FNNRegressor",
     "FeatureSpec",
     "FeatureTable",
+    "JobSnapshot",
     "KrigingRegressor",
     "LSTMRegressor",
     "PredictedVolume",
     "RunConfig",
+    "RunStopped",
     "SelfWeighting",
+    "TrainingJob",
     "load_model",
     "run_experiment",
     "save_model",
