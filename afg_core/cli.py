@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from afg_core.errors import InputError
+from afg_core.geochem import REE_TARGETS
 from afg_core.runtime import configure_backends
 
 
@@ -118,9 +119,46 @@ def _targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _krige(args: argparse.Namespace) -> int:
+    from afg_core.geostat.cluster import dask_client
+    from afg_core.io.project import load_project
+    from afg_core.products.exports import write_store_csv, write_store_parquet
+    from afg_core.products.targets import estimate_from_store, krige_treo_to_store, rank_drill_targets
+
+    project = load_project(args.project_dir)
+    samples = project.drillholes.samples
+    client = dask_client(args.scheduler)
+    bar = _ProgressBar()
+    try:
+        store = krige_treo_to_store(
+            samples,
+            args.store,
+            cell_size=(args.cell, args.cell, args.cell / 2),
+            client=client,
+            progress=lambda share: bar.update(share, "kriging log TREO chunk by chunk"),
+        )
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+    nx, ny, nz = store.block.shape
+    print(f"log TREO kriged onto {store.block.n_cells:,} cells ({nx} x {ny} x {nz}) in {args.store}")
+    fields = ["log_TREO", "log_TREO_variance"]
+    for path, write in ((args.parquet, write_store_parquet), (args.csv, write_store_csv)):
+        if path is not None:
+            print(f"written: {write(store, path, fields)} (streamed by chunk)")
+    estimate = estimate_from_store(store)
+    cutoff = args.cutoff or project.settings.cutoff("TREO")
+    table = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy())
+    print(f"targets on {estimate.block.n_cells:,} averaged cells of {estimate.block.cell_size} m:")
+    print(table.head(args.top).to_string(index=False))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     import tomllib
 
+    from afg_core.geostat.cluster import dask_client
     from afg_core.io.project import load_project
     from afg_core.learn.experiment import RunConfig, run_experiment
     from afg_core.products.reports import write_run_outputs
@@ -167,11 +205,71 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("note: no hyperspectral cube in the project: spectral features skipped", file=sys.stderr)
     bar = _ProgressBar()
-    result = run_experiment(project, config, pca, progress=bar.update, on_epoch=bar.epoch)
-    bar.close()
+    client = dask_client(args.scheduler)
+    try:
+        result = run_experiment(project, config, pca, progress=bar.update, on_epoch=bar.epoch, client=client)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
     written = write_run_outputs(result, args.out_dir, project_name=project.settings.name)
+    written.append(_run_report(project, result, args.out_dir))
     print((args.out_dir / "summary.txt").read_text(encoding="utf-8"))
     print("written:", ", ".join(sorted(p.name for p in written)))
+    return 0
+
+
+def _run_report(project, result, out_dir: Path) -> Path:
+    """``report.html`` of a run: its comparison and model cards, and targets from its predicted TREO volume."""
+    from afg_core.products.report_html import read_model_cards, write_report_html
+    from afg_core.products.targets import estimate_from_volume
+
+    content = {}
+    volume = result.volume
+    if volume is not None and "TREO" in volume.log_mean:
+        estimate = estimate_from_volume(volume, "TREO")
+        cutoff = volume.cutoffs.get("TREO", project.settings.cutoff("TREO"))
+        content = _ranked_targets(project, estimate, cutoff, top=15)
+    return write_report_html(
+        out_dir / "report.html",
+        title=f"AFG run: {project.settings.name or project.folder.name}",
+        project=project,
+        experiment=result,
+        model_cards=read_model_cards(out_dir / "models"),
+        **content,
+    )
+
+
+def _ranked_targets(project, estimate, cutoff: float, top: int) -> dict:
+    """Ranked target zones of a block estimate and proposed holes for the ``top`` of them."""
+    from afg_core.products.targets import propose_holes_for_project, rank_drill_targets
+
+    samples = project.drillholes.samples
+    table = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy())
+    holes = propose_holes_for_project(project, estimate, table.head(top), cutoff)
+    return {"estimate": estimate, "cutoff_ppm": cutoff, "targets": table, "proposed_holes": holes}
+
+
+def _report(args: argparse.Namespace) -> int:
+    from afg_core.io.project import load_project
+    from afg_core.products.report_html import write_report_html
+    from afg_core.products.targets import estimate_treo_blocks
+
+    project = load_project(args.project_dir)
+    samples = project.drillholes.samples
+    content = {}
+    if any(e in samples for e in REE_TARGETS):
+        estimate = estimate_treo_blocks(samples, cell_size=(args.cell, args.cell, args.cell / 5))
+        content = _ranked_targets(project, estimate, args.cutoff or project.settings.cutoff("TREO"), args.top)
+    else:
+        print("note: no REE assays in the project: no TREO targets in the report", file=sys.stderr)
+    path = write_report_html(
+        args.out,
+        title=f"AFG report: {project.settings.name or project.folder.name}",
+        project=project,
+        **content,
+    )
+    print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, opens offline)")
     return 0
 
 
@@ -248,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser(
         "run",
-        help="ingest -> krige -> features -> train four models -> evaluate -> ablation -> predict the block model",
+        help="ingest -> krige -> features -> train four models -> evaluate -> ablation -> predict the block model "
+        "-> report.html",
     )
     run.add_argument("project_dir", type=Path)
     run.add_argument(
@@ -264,7 +363,46 @@ def main(argv: list[str] | None = None) -> int:
         "--folds", type=int, default=None, help="grouped k-fold by hole (default: one 70/15/15 split)"
     )
     run.add_argument("--seed", type=int, default=None)
+    run.add_argument(
+        "--scheduler",
+        default="threads",
+        help="where to fit the volume's ensemble and predict the block model: threads (this process), "
+        "local (a LocalCluster) or tcp://host:8786 (a Dask scheduler)",
+    )
     run.set_defaults(run=_run)
+
+    krige = commands.add_parser(
+        "krige",
+        help="krige log TREO onto a block model of any size, written chunk by chunk to a zarr store "
+        "(out of core), then rank targets on an averaged copy",
+    )
+    krige.add_argument("project_dir", type=Path)
+    krige.add_argument("--store", type=Path, required=True, help="folder of the zarr block store (replaced)")
+    krige.add_argument("--cell", type=float, default=10.0, help="block size in x and y, m (z is half)")
+    krige.add_argument(
+        "--scheduler",
+        default="threads",
+        help="where to krige: threads (this process), local (a LocalCluster) or tcp://host:8786",
+    )
+    krige.add_argument("--parquet", type=Path, default=None, help="stream the estimated cells to Parquet")
+    krige.add_argument("--csv", type=Path, default=None, help="stream the estimated cells to CSV")
+    krige.add_argument("--cutoff", type=float, default=None, help="TREO cut-off, ppm (default: project.toml)")
+    krige.add_argument("--top", type=int, default=10)
+    krige.set_defaults(run=_krige)
+
+    report = commands.add_parser(
+        "report",
+        help="self-contained HTML report (opens offline): project, TREO variogram, ranked targets with proposed "
+        "holes, grade-tonnage and plan; `run` writes one with the model comparison too",
+    )
+    report.add_argument("project_dir", type=Path)
+    report.add_argument("--out", type=Path, required=True, help="the .html file to write")
+    report.add_argument(
+        "--cutoff", type=float, default=None, help="TREO cut-off, ppm (default: project.toml)"
+    )
+    report.add_argument("--cell", type=float, default=50.0, help="block size in x and y, m (z is a fifth)")
+    report.add_argument("--top", type=int, default=15, help="zones that get a proposed hole")
+    report.set_defaults(run=_report)
 
     args = parser.parse_args(argv)
     configure_backends()

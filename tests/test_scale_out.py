@@ -167,3 +167,48 @@ def test_models_predict_on_the_cluster_as_in_process(client) -> None:
     for model, predicted in zip(models, remote):
         local = model.predict(x, groups=groups)
         np.testing.assert_allclose(predicted, local, rtol=1e-5, atol=1e-6)
+
+
+def test_volume_ensemble_fitted_and_predicted_on_the_cluster_equals_in_process(client, tmp_path) -> None:
+    from afg_core.demo.generator import generate_demo_project
+    from afg_core.io.project import load_project
+    from afg_core.learn import RunConfig, run_experiment
+
+    project = load_project(generate_demo_project(tmp_path / "demo", seed=5, n_holes=16))
+    config = RunConfig(
+        task="volume",
+        models=("boosting",),
+        ablation=False,
+        importance=False,
+        groups=("position", "kriged"),
+        n_boot=10,
+        ensemble=2,
+        cell_size=(200.0, 200.0, 40.0),
+    )
+    here = run_experiment(project, config).volume
+    there = run_experiment(project, config, client=client).volume
+    assert there.members == here.members == 2
+    for name in here.log_mean:
+        np.testing.assert_allclose(there.log_mean[name], here.log_mean[name], rtol=1e-5, equal_nan=True)
+        np.testing.assert_allclose(there.log_sd[name], here.log_sd[name], rtol=1e-5, equal_nan=True)
+
+
+def test_krige_command_streams_an_out_of_core_store_on_a_local_cluster(cli_demo, tmp_path, afg_cli) -> None:
+    from afg_core.products.targets import krige_treo_to_store
+
+    folder, _ = cli_demo
+    out = tmp_path / "blocks.parquet"
+    args = ("krige", str(folder), "--store", str(tmp_path / "s.zarr"), "--cell", "50", "--parquet", str(out))
+    done = afg_cli(*args, "--scheduler", "local", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "kriged onto" in done.stdout and "rank" in done.stdout
+    from afg_core.io.project import load_project
+
+    samples = load_project(folder).drillholes.samples
+    store = krige_treo_to_store(samples, tmp_path / "here.zarr", cell_size=(50.0, 50.0, 25.0))
+    remote = pd.read_parquet(out).sort_values("cell", ignore_index=True)
+    local = pd.concat(store.iter_tables(["log_TREO", "log_TREO_variance"])).sort_values(
+        "cell", ignore_index=True
+    )
+    assert len(remote) == len(local) > 1000
+    pd.testing.assert_frame_equal(remote, local, rtol=1e-12)

@@ -9,7 +9,9 @@ stated on the page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,8 @@ from afg_core.geostat.blockmodel import (
     cell_size_within,
     mask_far_cells,
 )
-from afg_core.geostat.cluster import krige_block_model_on_cluster
+from afg_core.geostat.blockstore import VARIANCE_SUFFIX, BlockStore
+from afg_core.geostat.cluster import krige_block_model_on_cluster, krige_block_model_to_store
 from afg_core.geostat.estimation import krige_block_model
 from afg_core.geostat.fitting import auto_variogram
 from afg_core.geostat.search import SearchNeighbourhood
@@ -89,11 +92,7 @@ def estimate_treo_blocks(
     had to be widened to stay within ``max_cells``, from any sample are masked, not
     extrapolated. The cell size used is ``result.block.cell_size``.
     """
-    elements = [e for e in REE_TARGETS if e in samples]
-    treo = total_rare_earth_oxides(samples[elements]).to_numpy()
-    coords = samples[["x", "y", "z"]].to_numpy(dtype=float)
-    use = np.isfinite(treo) & np.isfinite(coords).all(axis=1)
-    coords, values, holes = coords[use], log_grade(treo[use]), samples["hole_id"].to_numpy()[use]
+    coords, values, holes = _log_treo_samples(samples)
     model = auto_variogram(coords, values).model
     size = cell_size_within(coords, cell_size, max_cells)
     reach = max(max_distance, 1.5 * max(size[0], size[1]))
@@ -106,6 +105,58 @@ def estimate_treo_blocks(
     else:
         kriged = krige_block_model_on_cluster(client, block, coords, values, model, search, holes)
     return BlockEstimate(kriged.block, kriged.estimate.ravel(), kriged.variance.ravel(), model)
+
+
+def _log_treo_samples(samples: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates (m), log TREO (ppm) and hole of every sample with both."""
+    elements = [e for e in REE_TARGETS if e in samples]
+    treo = total_rare_earth_oxides(samples[elements]).to_numpy()
+    coords = samples[["x", "y", "z"]].to_numpy(dtype=float)
+    use = np.isfinite(treo) & np.isfinite(coords).all(axis=1)
+    return coords[use], log_grade(treo[use]), samples["hole_id"].to_numpy()[use]
+
+
+def krige_treo_to_store(
+    samples: pd.DataFrame,
+    path: str | Path,
+    cell_size: tuple[float, float, float] = (10.0, 10.0, 5.0),
+    neighbours: int = 24,
+    max_per_hole: int = 8,
+    max_distance: float = 150.0,
+    client=None,
+    progress: Callable[[float], None] | None = None,
+) -> BlockStore:
+    """Krige log TREO (ppm) onto a block model of any size, held chunk by chunk in a zarr store.
+
+    The out-of-core counterpart of :func:`estimate_treo_blocks` (same variogram recipe,
+    search and masking, no cap on the number of cells): fields ``log_TREO`` (log ppm) and
+    ``log_TREO_variance`` are written by chunk, in this process or on the Dask cluster of
+    ``client``, so the model may be larger than any one machine's memory. Read it back
+    with :func:`estimate_from_store`, :meth:`BlockStore.cells_above` or the streamed exports.
+    """
+    coords, values, holes = _log_treo_samples(samples)
+    model = auto_variogram(coords, values).model
+    block = block_model_from_extent(coords, cell_size, padding=(cell_size[0], cell_size[1], 0.0))
+    store = BlockStore.create(path, block, ["log_TREO", f"log_TREO{VARIANCE_SUFFIX}"])
+    search = SearchNeighbourhood(max_samples=neighbours, max_per_hole=max_per_hole)
+    krige_block_model_to_store(
+        store, coords, values, model, ["log_TREO"], search, holes, max_distance, client, progress
+    )
+    return store
+
+
+def estimate_from_store(store: BlockStore, max_cells: int = MAX_BLOCK_CELLS) -> BlockEstimate:
+    """Log TREO of a block store as a :class:`BlockEstimate`, averaged to at most ``max_cells`` cells.
+
+    The decimation factor is the smallest that fits (1 when the model already does); log
+    estimates and variances are averaged over the fine cells of a coarse cell, which keeps
+    the point-support spread, so P(> cut-off) of a coarse cell stays on the cautious side.
+    """
+    factor = max(1, int(np.ceil((store.block.n_cells / max_cells) ** (1 / 3))))
+    while np.prod([max(n // factor, 1) for n in store.block.shape]) > max_cells:
+        factor += 1
+    coarse, fields = store.decimated(["log_TREO", f"log_TREO{VARIANCE_SUFFIX}"], factor)
+    return BlockEstimate(coarse, fields["log_TREO"].ravel(), fields[f"log_TREO{VARIANCE_SUFFIX}"].ravel(), None)
 
 
 def estimate_from_volume(volume: PredictedVolume, grade: str = "TREO") -> BlockEstimate:
