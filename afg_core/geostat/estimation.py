@@ -41,6 +41,7 @@ from scipy.linalg import lu_factor, lu_solve
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from afg_core.geostat.batched_solve import krige_local_batched, resolve_solver
 from afg_core.geostat.blockmodel import BlockModel
 from afg_core.geostat.kriging_kernel import block_count, krige_local
 from afg_core.geostat.search import SearchNeighbourhood, find_neighbours
@@ -131,7 +132,8 @@ class _KrigingSystem:
 
     ``coords`` are centred, anisotropy-scaled sample coordinates (m); ``values`` is
     (n, e); ``mean`` is None for ordinary kriging; ``solver`` is set for a global
-    neighbourhood.
+    neighbourhood; ``local_solver`` is ``"cpu"`` (compiled kernel) or ``"jax"``
+    (:mod:`afg_core.geostat.batched_solve`) for a local one.
     """
 
     coords: NDArray[np.float64]
@@ -139,6 +141,7 @@ class _KrigingSystem:
     model: VariogramModel
     mean: float | None
     solver: _GlobalSolver | None
+    local_solver: str = "cpu"
 
 
 def _structure(system: _KrigingSystem, lags: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -169,6 +172,11 @@ def _krige_chunk(
         Estimates (c, e), variances (c,) and numbers of samples used (c,).
     """
     n = len(system.values)
+    if neighbour_idx is not None and system.local_solver == "jax":
+        estimate, variance = krige_local_batched(
+            system.coords, system.values, targets, neighbour_idx, system.model, system.mean
+        )
+        return estimate, variance, (neighbour_idx >= 0).sum(axis=1).astype(np.int64)
     if neighbour_idx is not None:
         nugget, codes, sills, ranges = system.model.kernel_parameters()
         mean = np.nan if system.mean is None else system.mean
@@ -298,9 +306,11 @@ def _krige(
     hole_ids: ArrayLike | None,
     chunk_size: int,
     exclude_holes: ArrayLike | None = None,
+    solver: str = "auto",
 ) -> KrigingResult:
     """Kriging behind the public functions; ``exclude_holes`` (m,) names the hole each
     target must not use (local search only), for single-pass hole cross-validation."""
+    local_solver = resolve_solver(solver)
     if search is not None and search.max_per_hole not in ("auto", None) and hole_ids is None:
         raise ValueError("max_per_hole needs hole_ids")
     data = _prepare(coords, values, targets, hole_ids)
@@ -327,7 +337,9 @@ def _krige(
         matrix = group_model.anisotropy_matrix(ndim)
         scaled = data.coords @ matrix.T
         solver = None if search is not None else _global_solver(scaled, group_model, group_mean is None)
-        system = _KrigingSystem(scaled, data.values[:, columns], group_model, group_mean, solver)
+        system = _KrigingSystem(
+            scaled, data.values[:, columns], group_model, group_mean, solver, local_solver
+        )
         systems.append((system, matrix, columns))
 
     tree = search_matrix = None
@@ -370,6 +382,7 @@ def ordinary_kriging(
     chunk_size: int = 50_000,
     search: SearchNeighbourhood | None = None,
     exclude_holes: ArrayLike | None = None,
+    solver: str = "auto",
 ) -> KrigingResult:
     """Ordinary kriging (unknown constant local mean) of point targets.
 
@@ -404,6 +417,11 @@ def ordinary_kriging(
         (m,) hole label per target: that hole's samples are not used for that target
         (leave-own-hole-out features for training rows; needs ``hole_ids`` and a local
         neighbourhood). Labels that name no sample hole exclude nothing.
+    solver : {"auto", "cpu", "jax"}
+        Solver of local neighbourhoods: ``"cpu"`` the compiled kernel; ``"jax"`` batched
+        Cholesky solves in JAX (:mod:`afg_core.geostat.batched_solve`, same results to
+        round-off), on a GPU where JAX has one; ``"auto"`` picks ``"jax"`` only when JAX
+        runs on a GPU. A global neighbourhood is always one LU factorisation.
 
     Returns
     -------
@@ -429,7 +447,16 @@ def ordinary_kriging(
     if exclude_holes is not None and (chosen is None or hole_ids is None):
         raise ValueError("exclude_holes needs hole_ids and a local neighbourhood")
     return _krige(
-        coords, values, targets, model, None, chosen, hole_ids, chunk_size, exclude_holes=exclude_holes
+        coords,
+        values,
+        targets,
+        model,
+        None,
+        chosen,
+        hole_ids,
+        chunk_size,
+        exclude_holes=exclude_holes,
+        solver=solver,
     )
 
 
@@ -444,6 +471,7 @@ def simple_kriging(
     hole_ids: ArrayLike | None = None,
     chunk_size: int = 50_000,
     search: SearchNeighbourhood | None = None,
+    solver: str = "auto",
 ) -> KrigingResult:
     """Simple kriging (known global mean) of point targets.
 
@@ -467,7 +495,15 @@ def simple_kriging(
         mean = np.nanmean(np.asarray(values, dtype=np.float64).reshape(len(np.asarray(values)), -1), axis=0)
     chosen = _resolve_search(neighbours, max_per_hole, search)
     return _krige(
-        coords, values, targets, model, np.asarray(mean, dtype=np.float64), chosen, hole_ids, chunk_size
+        coords,
+        values,
+        targets,
+        model,
+        np.asarray(mean, dtype=np.float64),
+        chosen,
+        hole_ids,
+        chunk_size,
+        solver=solver,
     )
 
 
@@ -499,6 +535,7 @@ def krige_block_model(
     search: SearchNeighbourhood | None = None,
     hole_ids: ArrayLike | None = None,
     chunk_size: int = 50_000,
+    solver: str = "auto",
 ) -> BlockKriging:
     """Ordinary kriging of cell centres of a block model (point support).
 
@@ -506,7 +543,7 @@ def krige_block_model(
     ----------
     block : BlockModel
         Grid to fill; cells it masks are skipped.
-    coords, values, model, hole_ids, chunk_size
+    coords, values, model, hole_ids, chunk_size, solver
         As in :func:`ordinary_kriging`.
     search : SearchNeighbourhood, optional
         Search settings; default 32 samples, per-hole cap when ``hole_ids`` are given,
@@ -549,6 +586,7 @@ def krige_block_model(
         hole_ids=hole_ids,
         chunk_size=chunk_size,
         search=search,
+        solver=solver,
     )
     return block_kriging_from_cells(block, active, result)
 

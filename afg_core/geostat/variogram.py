@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -40,29 +41,30 @@ BOUNDED_KINDS = frozenset({"spherical", "exponential", "gaussian", "hole-effect"
 KINDS = BOUNDED_KINDS | {"linear", "power"}
 
 
-def _spherical(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    r = np.minimum(r, 1.0)
+def _spherical(r: NDArray[np.float64], xp: ModuleType) -> NDArray[np.float64]:
+    r = xp.minimum(r, 1.0)
     return r * (1.5 - 0.5 * r * r)
 
 
-def _exponential(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    return 1.0 - np.exp(-3.0 * r)
+def _exponential(r: NDArray[np.float64], xp: ModuleType) -> NDArray[np.float64]:
+    return 1.0 - xp.exp(-3.0 * r)
 
 
-def _gaussian(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    return 1.0 - np.exp(-((r / (4.0 / 7.0)) ** 2))
+def _gaussian(r: NDArray[np.float64], xp: ModuleType) -> NDArray[np.float64]:
+    return 1.0 - xp.exp(-((r / (4.0 / 7.0)) ** 2))
 
 
-def _hole_effect(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    return 1.0 - (1.0 - 3.0 * r) * np.exp(-3.0 * r)
+def _hole_effect(r: NDArray[np.float64], xp: ModuleType) -> NDArray[np.float64]:
+    return 1.0 - (1.0 - 3.0 * r) * xp.exp(-3.0 * r)
 
 
-def _linear(r: NDArray[np.float64]) -> NDArray[np.float64]:
+def _linear(r: NDArray[np.float64], xp: ModuleType) -> NDArray[np.float64]:
     return r
 
 
-# Unit-sill structures of the lag expressed in ranges (r = h / range).
-_STRUCTURES: dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]]] = {
+# Unit-sill structures of the lag expressed in ranges (r = h / range), in the array
+# namespace ``xp`` (numpy, or jax.numpy for the batched solves of afg_core.geostat.batched_solve).
+_STRUCTURES: dict[str, Callable[[NDArray[np.float64], ModuleType], NDArray[np.float64]]] = {
     "spherical": _spherical,
     "exponential": _exponential,
     "gaussian": _gaussian,
@@ -105,11 +107,13 @@ class Structure:
             raise ValueError("power exponent (range) must be in (0, 2)")
 
 
-def _unit_structure(kind: str, h: NDArray[np.float64], range_: float) -> NDArray[np.float64]:
+def _unit_structure(
+    kind: str, h: NDArray[np.float64], range_: float, xp: ModuleType = np
+) -> NDArray[np.float64]:
     """Structure of unit sill at lags ``h`` (m); ``range_`` is the exponent for ``power``."""
     if kind == "power":
         return h**range_
-    return _STRUCTURES[kind](h / range_)
+    return _STRUCTURES[kind](h / range_, xp)
 
 
 def anisotropy_matrix(
@@ -304,7 +308,7 @@ class VariogramModel:
             np.array([s.range for s in structures], dtype=np.float64),
         )
 
-    def __call__(self, h: ArrayLike) -> NDArray[np.float64]:
+    def __call__(self, h: ArrayLike, xp: ModuleType = np) -> NDArray[np.float64]:
         """Semivariance at isotropic-equivalent lags.
 
         Parameters
@@ -312,6 +316,9 @@ class VariogramModel:
         h : array_like
             Non-negative lags in metres (already anisotropy-scaled, see
             :meth:`scaled_lags`).
+        xp : module
+            Array namespace: numpy, or ``jax.numpy`` (64-bit enabled) to evaluate inside
+            a jitted function on an accelerator.
 
         Returns
         -------
@@ -319,13 +326,15 @@ class VariogramModel:
             ``gamma(h)`` in value units²; exactly 0 at ``h == 0`` and at least the nugget
             for ``h > 0``.
         """
-        h = np.asarray(h, dtype=np.float64)
-        total = self.nugget + sum(s.sill * _unit_structure(s.kind, h, s.range) for s in self.structures)
+        h = xp.asarray(h, dtype=xp.float64)
+        total = self.nugget + sum(s.sill * _unit_structure(s.kind, h, s.range, xp) for s in self.structures)
         # Comparing with == (not >) keeps NaN lags NaN instead of turning them into 0.
-        return np.where(h == 0, 0.0, total)
+        return xp.where(h == 0, 0.0, total)
 
-    def covariance(self, h: ArrayLike) -> NDArray[np.float64]:
+    def covariance(self, h: ArrayLike, xp: ModuleType = np) -> NDArray[np.float64]:
         """Covariance ``total_sill - gamma(h)`` (value units²); ``nugget + sill`` at 0.
+
+        ``xp`` is the array namespace, as in :meth:`__call__`.
 
         Raises
         ------
@@ -334,7 +343,7 @@ class VariogramModel:
         """
         if not self.bounded:
             raise ValueError(f"the {self.kind} variogram is unbounded and has no covariance")
-        return self.total_sill - self(h)
+        return self.total_sill - self(h, xp)
 
     def anisotropy_matrix(self, ndim: int) -> NDArray[np.float64]:
         """Linear map from coordinate differences to isotropic-equivalent lag vectors.
