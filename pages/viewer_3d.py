@@ -1,136 +1,176 @@
-"""3D Viewer: drill holes coloured by grade and the kriged or model-predicted TREO volume (PyVista, vtk.js)."""
+"""3D Viewer: the layers of the drill-target meeting (PyVista, vtk.js), chosen in the sidebar's layers panel."""
+
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
 from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
+from afg_core.learn.fusion import Surface
 from afg_core.products import (
-    LayerStyle,
-    Scene,
     SceneExportError,
-    block_volume,
     default_exaggeration,
-    drillhole_traces,
     estimate_from_volume,
     export_scene_html,
     scene_offset,
 )
+from afg_core.products.viewer import ViewerSettings, build_viewer_scene, grade_unit
 from ui.state import current_project, model_volume, project_key, treo_blocks
 from ui.view3d import show_scene_html
 
 st.title("3D Viewer")
 project = current_project()
-samples = project.drillholes.samples
+samples = project.drillholes.samples.copy()
 ree = [e for e in REE_TARGETS if e in samples]
-options = (["TREO"] if ree else []) + project.drillholes.elements
+if ree:
+    samples["TREO"] = total_rare_earth_oxides(samples[ree])
+trace_options = (["TREO"] if ree else []) + project.drillholes.elements
+predicted = model_volume()
+has_volume = bool(ree) or predicted is not None
 
-left, right = st.columns([1, 3])
-with left:
-    colour_by = st.selectbox("Colour holes by", options)
+with st.sidebar:
+    st.markdown("#### Layers")
+    source = "kriging"
+    grade = "TREO"
+    if predicted is not None:
+        source = st.radio(
+            "Volume from",
+            ["kriging", "model"] if ree else ["model"],
+            format_func={"kriging": "kriging (TREO)", "model": f"model ({predicted.model} ensemble)"}.get,
+            horizontal=True,
+            help="The model's predicted volume comes from the latest run of the Train page",
+        )
+        if source == "model":
+            grades = list(predicted.log_mean)
+            grade = st.selectbox("Grade", grades, index=grades.index("TREO") if "TREO" in grades else 0)
+    if has_volume:
+        unit = grade_unit(grade)
+        cutoff = st.number_input(
+            f"{grade} cut-off ({unit})", 0.01, 100_000.0, float(project.settings.cutoff(grade)), format="%g"
+        )
+        colour_by = st.radio(
+            "Colour blocks and slices by",
+            ["grade", "probability", "uncertainty"],
+            format_func={
+                "grade": f"{grade} ({unit})",
+                "probability": f"P({grade} > cut-off)",
+                "uncertainty": f"uncertainty (sd of ln {grade})",
+            }.get,
+        )
+    with st.expander("Blocks above cut-off", expanded=True):
+        blocks = st.checkbox("Show blocks", value=has_volume, disabled=not has_volume)
+        opacity = st.slider("Opacity", 0.05, 1.0, 0.35, 0.05, key="blocks_opacity")
+        compare = st.checkbox(
+            "Kriged volume for comparison",
+            value=False,
+            disabled=source != "model" or not ree,
+            help="The kriged TREO above the cut-off as a blue shell, beside the model's blocks",
+        )
+    with st.expander("Slices"):
+        slices = tuple(a for a in "xyz" if st.checkbox(f"{a.upper()} slice", value=False, key=f"slice_{a}"))
+    with st.expander("Iso-surface and gradients"):
+        iso = st.checkbox("Iso-surface at the cut-off", value=False)
+        gradient = st.checkbox("Steepest gradients (volume)", value=False)
+        percentile = st.slider("Show cells above percentile", 50, 99, 90, key="gradient_percentile")
+        arrows = st.checkbox("Gradient arrows", value=False)
+    with st.expander("Drill holes and targets", expanded=True):
+        traces = st.checkbox("Drill holes", value=True)
+        trace_grade = st.selectbox("Colour holes by", trace_options)
+        zones = st.checkbox("Target zones and proposed holes", value=False, disabled=not ree)
+        min_probability = st.slider("Minimum P(> cut-off) of a zone", 0.1, 0.95, 0.5, 0.05)
     exaggeration = st.slider(
         "Vertical exaggeration",
         1.0,
-        5.0,
+        10.0,
         default_exaggeration(samples[["x", "y", "z"]].dropna().to_numpy()),
         0.5,
-        help="Stretches elevations so a wide, thin deposit reads (z ticks then in stretched metres)",
+        help="Stretches elevations so a wide, thin deposit reads; the z axis still shows true elevations",
     )
-    log_colour = st.checkbox("Log colour scale", value=True, help="Grades are log-normal")
-    show_blocks = st.checkbox("TREO blocks above cut-off", value=bool(ree))
-    cutoff = float(project.settings.cutoff("TREO"))
-    predicted = model_volume()
-    source, block_colour = "kriging", "grade"
-    if show_blocks:
-        cutoff = st.number_input("TREO cut-off (ppm)", 100.0, 50_000.0, cutoff, step=100.0)
-        if predicted is not None and "TREO" in predicted.log_mean:
-            source = st.radio(
-                "Blocks from",
-                ["kriging", "model"],
-                format_func={"kriging": "kriging", "model": f"model ({predicted.model} ensemble)"}.get,
-                horizontal=True,
-                help="The model's predicted volume comes from the latest run of the Train page",
+
+estimate = None
+if has_volume:
+    estimate = treo_blocks() if source == "kriging" else estimate_from_volume(predicted, grade)
+    if slices:
+        block = estimate.block
+        low = np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size)
+        high = low + np.asarray(block.shape) * np.asarray(block.cell_size)
+        columns = st.columns(len(slices))
+        positions = [None, None, None]
+        for column, axis in zip(columns, slices):
+            i = "xyz".index(axis)
+            name = {"x": "East", "y": "North", "z": "Elevation"}[axis]
+            positions[i] = column.slider(
+                f"{axis.upper()} slice: {name} (m)",
+                float(low[i]),
+                float(high[i]),
+                float((low[i] + high[i]) / 2),
+                float(block.cell_size[i]),
+                key=f"slice_position_{axis}",
             )
-        block_colour = st.radio(
-            "Colour blocks by",
-            ["grade", "probability", "uncertainty"],
-            format_func={
-                "grade": "TREO (ppm)",
-                "probability": "P(TREO > cut-off)",
-                "uncertainty": "uncertainty (sd of log TREO)",
-            }.get,
-        )
+settings = ViewerSettings(
+    grade=grade,
+    cutoff=float(cutoff) if has_volume else 1.0,
+    colour_by=colour_by if has_volume else "grade",
+    blocks=blocks,
+    blocks_opacity=float(opacity),
+    compare=compare,
+    slices=slices if has_volume else (),
+    iso=iso and has_volume,
+    gradient=gradient and has_volume,
+    gradient_percentile=float(percentile),
+    arrows=arrows and has_volume,
+    traces=traces,
+    trace_grade=trace_grade,
+    zones=zones and has_volume,
+    min_probability=float(min_probability),
+    exaggeration=float(exaggeration),
+)
+if slices and has_volume:
+    settings = replace(settings, slice_position=tuple(positions))
 
 
-@st.cache_data(show_spinner="Exporting the 3D scene...", max_entries=16)
-def _scene_html(
-    key: str,
-    colour_by: str,
-    log_colour: bool,
-    show_blocks: bool,
-    cutoff: float,
-    source: str,
-    block_colour: str,
-    exaggeration: float,
-) -> str:
-    table = samples.copy()
-    if colour_by == "TREO":
-        table["TREO"] = total_rare_earth_oxides(table[ree])
-    table = table.dropna(subset=[colour_by, "x", "y", "z"])
-    offset = scene_offset(table[["x", "y", "z"]].to_numpy())
-    unit = "wt%" if colour_by in ("Fe", "Si", "Al", "Ti") else "ppm"
-    title = f"log10 {colour_by} ({unit})" if log_colour else f"{colour_by} ({unit})"
-    scene = Scene(offset, vertical_exaggeration=exaggeration)
-    scene.layers.append(
-        (
-            drillhole_traces(table, colour_by, offset, log10=log_colour),
-            LayerStyle(scalars=colour_by, cmap="plasma", line_width=5, scalar_bar_title=title),
-        )
+@st.cache_data(show_spinner="Building the 3D scene...", max_entries=16)
+def _scene(key: str, settings: ViewerSettings) -> tuple[str, tuple[str, ...], float]:
+    """The exported page, the decimation notes and the page size (MB), cached by data and settings."""
+    offset = scene_offset(samples[["x", "y", "z"]].dropna().to_numpy())
+    comparison = treo_blocks() if settings.compare else None
+    built = build_viewer_scene(
+        settings,
+        estimate,
+        samples,
+        offset,
+        comparison=comparison,
+        surface=Surface.from_collars(project.drillholes.collar),
+        existing_traces=project.drillholes.traces(),
     )
-    if show_blocks:
-        estimate = treo_blocks() if source == "kriging" else estimate_from_volume(model_volume(), "TREO")
-        above = estimate.treo_ppm >= cutoff
-        name, values, cmap = {
-            "grade": ("log10 TREO", np.log10(estimate.treo_ppm), "YlOrRd"),
-            "probability": ("P(TREO > cut-off)", estimate.probability_above(cutoff), "viridis"),
-            "uncertainty": ("sd of log TREO", np.sqrt(np.clip(estimate.log_variance, 0, None)), "magma"),
-        }[block_colour]
-        volume = block_volume(estimate.block, np.where(above, values, np.nan), name, offset)
-        if volume.n_cells:
-            # vtk.js draws a single scalar bar, so the blocks' colour scale is explained in the caption.
-            scene.layers.append(
-                (volume, LayerStyle(scalars=name, cmap=cmap, opacity=0.35, show_scalar_bar=False))
-            )
-    return export_scene_html(scene)
+    html = export_scene_html(built.scene)
+    return html, built.notes, len(html.encode()) / 1e6
 
 
-with right:
-    try:
-        volume_key = f"{project_key()}|{id(predicted)}" if source == "model" else project_key()
-        html = _scene_html(
-            volume_key, colour_by, log_colour, show_blocks, cutoff, source, block_colour, exaggeration
+try:
+    volume_key = f"{project_key()}|{id(predicted)}" if source == "model" else project_key()
+    html, notes, size_mb = _scene(volume_key, settings)
+except SceneExportError as exc:
+    st.error(f"The 3D view could not be drawn: {exc}")
+else:
+    show_scene_html(html, height=720, key="scene3d")
+    what = (
+        "ordinary kriging of log TREO"
+        if source == "kriging"
+        else f"the model ensemble's ({predicted.model}) expected {grade}"
+    )
+    st.caption(
+        "Drag to rotate, scroll to zoom. Axes in project coordinates (m); the z axis shows true elevations "
+        f"(vertical exaggeration x{exaggeration:g}). "
+        + (f"Blocks and slices: {what}" if has_volume else "")
+        + (
+            ", cells within 150 m of an assay. "
+            if has_volume and source == "kriging"
+            else ". "
+            if has_volume
+            else ""
         )
-    except SceneExportError as exc:
-        st.error(f"The 3D view could not be drawn: {exc}")
-    else:
-        show_scene_html(html, height=650, key="scene3d")
-        st.caption(
-            "Drag to rotate, scroll to zoom. Coordinates are metres from a local origin near the data's "
-            "south-west corner; blocks: "
-            + (
-                "ordinary kriging of log TREO"
-                if source == "kriging"
-                else "the model ensemble's expected TREO"
-            )
-            + " above the cut-off, cells within 150 m of an assay, coloured by "
-            + {
-                "grade": "TREO, pale yellow (at cut-off) to dark red (highest).",
-                "probability": "P(TREO > cut-off), dark blue (low) to yellow (certain).",
-                "uncertainty": "the sd of log TREO, black (sure) to pale yellow (unsure).",
-            }[block_colour]
-            + (
-                f" Vertical exaggeration x{exaggeration:g}: z tick values are stretched metres (divide by "
-                f"{exaggeration:g})."
-                if exaggeration != 1
-                else ""
-            )
-        )
+        + f"Scene page {size_mb:.1f} MB."
+    )
+    for note in notes:
+        st.caption(f"Thinned to keep the page small: {note}.")

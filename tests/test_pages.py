@@ -194,7 +194,7 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     assert any("ensemble" in c.value for c in at.caption)
     at.switch_page("pages/viewer_3d.py").run()
     assert_clean(at)
-    next(r for r in at.radio if r.label == "Blocks from").set_value("model").run()
+    next(r for r in at.radio if r.label == "Volume from").set_value("model").run()
     assert_clean(at)
     assert any("model ensemble" in c.value for c in at.caption)
 
@@ -208,7 +208,7 @@ def test_viewer_3d_page() -> None:
     assert "scene3d" in components[0].proto.id
     assert any("Drag to rotate" in c.value for c in at.caption)
 
-    next(c for c in at.checkbox if c.label.startswith("TREO blocks")).uncheck().run()
+    next(c for c in at.checkbox if c.label == "Show blocks").uncheck().run()
     assert_clean(at)
     assert len([e for e in at.get("bidi_component") if "stpyvista" in e.proto.component_name]) == 1
 

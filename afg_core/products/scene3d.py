@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from afg_core.geostat.blockmodel import BlockModel
+from afg_core.products.scene_overlay import CAMERA_AZIMUTH, ColourBar, Swatch, add_legend, axes_meshes
 
 
 class SceneExportError(RuntimeError):
@@ -43,6 +44,13 @@ class LayerStyle:
     scalar_bar_title: str | None = None
     show_scalar_bar: bool = True
     show_edges: bool = False
+    #: The colour bar labels ticks as 10**value (a grade coloured by its log10).
+    log10_values: bool = False
+    #: Legend label of a single-colour layer (None: not in the legend).
+    legend: str | None = None
+    #: False for meshes built already stretched (arrows, whose directions depend on the stretch).
+    stretch: bool = True
+    lighting: bool = True
 
 
 @dataclass
@@ -50,8 +58,9 @@ class Scene:
     """Meshes (``pyvista.DataSet``) with styles, in local coordinates (m from ``offset``).
 
     ``vertical_exaggeration`` stretches z when drawn (a 2 km x 2 km x 400 m deposit reads
-    flat at 1:1). The exported vtk.js page labels the z axis in stretched metres (it derives
-    tick labels from the drawn bounds), so the z title states the factor.
+    flat at 1:1). The axes (:func:`afg_core.products.scene_overlay.axes_meshes`) label true
+    elevations and their z title states the factor. Each coloured layer gets a colour bar
+    and each layer with a ``legend`` label a swatch, in a column beside the canvas.
     """
 
     offset: tuple[float, float, float]
@@ -145,8 +154,36 @@ def grid_points(xyz: np.ndarray, values: np.ndarray, name: str, offset: tuple[fl
     return mesh
 
 
+def legend_entries(scene: Scene) -> list[ColourBar | Swatch]:
+    """One colour bar per coloured layer (layers sharing title, map and range share one) and a swatch per label."""
+    entries: list[ColourBar | Swatch] = []
+    for mesh, style in scene.layers:
+        if style.scalars and style.show_scalar_bar:
+            entry = ColourBar(
+                style.scalar_bar_title or style.scalars,
+                style.cmap,
+                tuple(style.clim) if style.clim else _data_range(mesh, style.scalars),
+                style.log10_values,
+            )
+        elif style.legend:
+            entry = Swatch(style.legend, style.color or "grey")
+        else:
+            continue
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
+def _data_range(mesh, name: str) -> tuple[float, float]:
+    values = np.asarray(
+        mesh.point_data[name] if name in mesh.point_data else mesh.cell_data[name], dtype=float
+    )
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+
+
 def export_scene_html(scene: Scene, timeout_s: float = 120.0) -> str:
-    """Interactive, self-contained HTML (vtk.js) of a scene, made in a child process.
+    """Interactive, self-contained HTML (vtk.js) of a scene with its legend column, made in a child process.
 
     Raises
     ------
@@ -159,12 +196,18 @@ def export_scene_html(scene: Scene, timeout_s: float = 120.0) -> str:
             "window_size": scene.window_size,
             "background": scene.background,
             "vertical_exaggeration": scene.vertical_exaggeration,
+            "offset": scene.offset,
             "layers": [],
         }
         for i, (mesh, style) in enumerate(scene.layers):
+            if mesh.n_points == 0:
+                continue
             name = f"layer{i}.vtk"
             mesh.save(folder / name)
-            spec["layers"].append({"file": name, **asdict(style)})
+            layer = asdict(style)
+            if style.scalars and style.clim is None:
+                layer["clim"] = _data_range(mesh, style.scalars)
+            spec["layers"].append({"file": name, **layer})
         (folder / "scene.json").write_text(json.dumps(spec))
         try:
             # The child imports the installed package (pip install -e . or a wheel).
@@ -179,7 +222,7 @@ def export_scene_html(scene: Scene, timeout_s: float = 120.0) -> str:
         if done.returncode != 0 or not (folder / "scene.html").exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             raise SceneExportError("3D export failed: " + " | ".join(tail))
-        return (folder / "scene.html").read_text(encoding="utf-8")
+        return add_legend((folder / "scene.html").read_text(encoding="utf-8"), legend_entries(scene))
 
 
 def _plotter_from_spec(folder: Path):
@@ -189,39 +232,55 @@ def _plotter_from_spec(folder: Path):
     plotter = pv.Plotter(off_screen=True, window_size=spec["window_size"])
     plotter.set_background(spec["background"])
     stretch = float(spec.get("vertical_exaggeration", 1.0))
-    meshes = [pv.read(folder / layer["file"]) for layer in spec["layers"]]
-    for layer, mesh in zip(spec["layers"], meshes):
-        mesh = _stretched(mesh, stretch)
+    bounds = []
+    for layer in spec["layers"]:
+        mesh = pv.read(folder / layer["file"])
+        if layer["stretch"]:
+            mesh = _stretched(mesh, stretch)
+        bounds.append(mesh.bounds)
         kwargs = {
             "opacity": layer["opacity"],
             "line_width": layer["line_width"],
             "point_size": layer["point_size"],
             "show_edges": layer["show_edges"],
+            "lighting": layer["lighting"],
+            # Colour bars are drawn beside the canvas (scene_overlay): vtk.js would stack them in one place.
+            "show_scalar_bar": False,
         }
         if layer["scalars"]:
-            kwargs.update(
-                scalars=layer["scalars"],
-                cmap=layer["cmap"],
-                clim=layer["clim"],
-                show_scalar_bar=layer["show_scalar_bar"],
-                scalar_bar_args={
-                    "title": layer["scalar_bar_title"] or layer["scalars"],
-                    "color": "black",
-                    "vertical": True,
-                    "title_font_size": 14,
-                    "label_font_size": 12,
-                    "n_labels": 5,
-                    "fmt": "%.2f",
-                },
-            )
+            kwargs.update(scalars=layer["scalars"], cmap=layer["cmap"], clim=layer["clim"])
         else:
             kwargs["color"] = layer["color"] or "grey"
         plotter.add_mesh(mesh, **kwargs)
-    # vtk.js labels the axes from the drawn (stretched) bounds, so the z title says so.
-    ztitle = "Elevation (m)" if stretch == 1 else f"Elevation x{stretch:g} (m x{stretch:g})"
-    plotter.show_bounds(color="black", xtitle="East (m)", ytitle="North (m)", ztitle=ztitle)
-    plotter.view_isometric()
+    if bounds:
+        box = np.array(bounds, dtype=float)
+        extent = (
+            box[:, 0].min(),
+            box[:, 1].max(),
+            box[:, 2].min(),
+            box[:, 3].max(),
+            box[:, 4].min(),
+            box[:, 5].max(),
+        )
+        lines, text = axes_meshes(extent, tuple(spec["offset"]), stretch)
+        plotter.add_mesh(lines, color="#888888", line_width=1)
+        plotter.add_mesh(text, color="#222222", lighting=False)
+        _view_from_south_west(plotter, extent)
     return plotter
+
+
+def _view_from_south_west(plotter, extent) -> None:
+    """Camera ``CAMERA_AZIMUTH`` degrees west of south, 30 degrees up: the axis labels face it."""
+    centre = np.array([(extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2, (extent[4] + extent[5]) / 2])
+    azimuth, elevation = np.radians(CAMERA_AZIMUTH), np.radians(30.0)
+    direction = np.array(
+        [-np.sin(azimuth) * np.cos(elevation), -np.cos(azimuth) * np.cos(elevation), np.sin(elevation)]
+    )
+    size = max(extent[1] - extent[0], extent[3] - extent[2], extent[5] - extent[4])
+    plotter.camera_position = [tuple(centre + 2.0 * size * direction), tuple(centre), (0.0, 0.0, 1.0)]
+    # Fit everything (labels included) along that direction, with a margin.
+    plotter.reset_camera()
+    plotter.camera.zoom(1.5)
 
 
 def _stretched(mesh, factor: float):
