@@ -16,10 +16,12 @@ from afg_core.products import (
     propose_holes,
     rank_drill_targets,
     write_estimate_vti,
+    write_omf,
     write_plan_geotiff,
 )
+from afg_core.products.report_html import build_report_html, read_model_cards
 from ui.plots import heatmap
-from ui.state import current_project, model_volume, treo_blocks
+from ui.state import current_project, model_volume, project_key, treo_blocks
 
 st.title("Drill Targets")
 project = current_project()
@@ -34,6 +36,47 @@ def _parquet_bytes(table) -> bytes:
         path = Path(folder) / "blocks.parquet"
         table.to_parquet(path, index=False)
         return path.read_bytes()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _omf_bytes(key: tuple, _project, _estimate, cutoff: float, _ranking, _holes) -> bytes:
+    """The OMF file of this view; ``key`` (project, volume source, run, settings) stands for the unhashed inputs."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_omf(
+            Path(folder) / "targets.omf",
+            drillholes=_project.drillholes,
+            estimate=_estimate,
+            cutoff_ppm=cutoff,
+            targets=_ranking,
+            proposed_holes=_holes,
+            name=_project.settings.name or _project.folder.name,
+            crs=_project.settings.crs,
+        )
+        return path.read_bytes()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _report_bytes(
+    key: tuple, _project, _estimate, cutoff: float, density: float, _ranking, _holes, _latest
+) -> bytes:
+    """The stakeholder report of this view (with the session's latest run, if on this project)."""
+    experiment, cards = None, None
+    if _latest:
+        experiment = _latest["result"]
+        folder = _latest.get("folder")
+        cards = read_model_cards(Path(folder) / "models") if folder else None
+    document = build_report_html(
+        title=f"AFG drill targets: {_project.settings.name or _project.folder.name}",
+        project=_project,
+        experiment=experiment,
+        model_cards=cards,
+        estimate=_estimate,
+        cutoff_ppm=cutoff,
+        targets=_ranking,
+        proposed_holes=_holes,
+        density_t_m3=density,
+    )
+    return document.encode("utf-8")
 
 
 left, right = st.columns([1, 3])
@@ -112,11 +155,31 @@ with right:
             ).read_bytes()
         st.download_button("Blocks (VTK image, .vti)", vti, "blocks.vti")
         st.download_button("Plan of the highest TREO per column (GeoTIFF)", tif, "treo_max_plan.tif")
+    latest = st.session_state.get("latest_experiment")
+    if not latest or latest.get("project") != project_key():
+        latest = None
+    run = str(latest.get("folder", id(latest["result"]))) if latest else ""
+    view = (project_key(), source, run, cell, cutoff, min_probability, density)
+    # Built when clicked (deferred), then cached for this view.
+    st.download_button(
+        "Holes, blocks, targets and proposed holes (OMF, for Leapfrog and other mining software)",
+        lambda: _omf_bytes(view, project, estimate, cutoff, ranking, holes),
+        "afg_targets.omf",
+        "application/octet-stream",
+    )
     st.download_button(
         "Download targets and proposed holes (CSV)",
         targets_with_holes.to_csv(index=False),
         "drill_targets.csv",
         "text/csv",
+    )
+    st.download_button(
+        "Report (HTML)",
+        lambda: _report_bytes(view, project, estimate, cutoff, density, ranking, holes, latest),
+        "afg_report.html",
+        "text/html",
+        help="One self-contained page for stakeholders (opens offline): project, targets, proposed holes, "
+        "grade-tonnage and plan, plus the latest training run's comparison and model card",
     )
 if source == "kriging":
     how = (

@@ -88,6 +88,20 @@ def test_run_writes_tables_volume_models_and_summary(demo_run) -> None:
     assert model.n_targets_ == 15 and len(predictions) > 0
 
 
+def test_run_writes_a_self_contained_report(demo_run) -> None:
+    from test_report_html import parse
+
+    out, _ = demo_run
+    page = parse((out / "report.html").read_text(encoding="utf-8"))
+    assert page.external == []
+    assert {"Project", "Model comparison", "Model card", "Saved model: lstm", "Block model"} <= set(
+        page.headings
+    )
+    scores = pd.read_csv(out / "scores.csv")
+    shown = [t for t in page.tables if "rmse_lo" in t[0]]  # TREO first, then every grade
+    assert [len(t) - 1 for t in shown] == [(scores["grade"] == "TREO").sum(), len(scores)]
+
+
 def test_run_without_geophysics_or_spectra_goes_on_and_says_so(cli_demo, tmp_path: Path, afg_cli) -> None:
     folder, _ = cli_demo
     bare = tmp_path / "bare"

@@ -11,6 +11,7 @@ from afg_core.products.exports import (
     write_volume_vti,
 )
 from afg_core.products.omf_export import proposed_hole_ends, write_omf
+from afg_core.products.report_html import build_report_html, read_model_cards, write_report_html
 from afg_core.products.reports import summary_text, write_run_outputs
 from afg_core.products.scene3d import (
     LayerStyle,
@@ -44,6 +45,7 @@ __all__ = [
     "SceneExportError",
     "Session",
     "block_volume",
+    "build_report_html",
     "default_exaggeration",
     "drillhole_traces",
     "estimate_cell_arrays",
@@ -58,6 +60,7 @@ __all__ = [
     "propose_holes_for_project",
     "proposed_hole_ends",
     "rank_drill_targets",
+    "read_model_cards",
     "save_session",
     "scene_offset",
     "summary_text",
@@ -65,6 +68,7 @@ __all__ = [
     "write_estimate_vti",
     "write_omf",
     "write_plan_geotiff",
+    "write_report_html",
     "write_run_outputs",
     "write_table",
     "write_volume_parquet",
