@@ -34,5 +34,13 @@ with st.sidebar:
     st.caption(
         f"{len(db.collar)} holes · {len(db.assay):,} assay intervals · CRS {project.settings.crs or 'not set'}"
     )
+    with st.expander("Compute engine"):
+        st.text_input(
+            "Where block models are kriged and predicted",
+            key="engine",
+            value="threads",
+            help="threads: this server process (default). local: a Dask LocalCluster on this machine. "
+            "tcp://host:8786: an existing Dask scheduler (dask-jobqueue, Kubernetes); results are identical.",
+        )
 
 navigation.run()

@@ -8,8 +8,10 @@ recomputes nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import streamlit as st
@@ -17,10 +19,12 @@ import streamlit as st
 import afg_core.demo
 from afg_core.demo import generate_demo_project
 from afg_core.errors import InputError
+from afg_core.geostat.cluster import dask_client
 from afg_core.io import Project, load_project
 from afg_core.products import BlockEstimate, estimate_treo_blocks
 from afg_core.spectral import SpectralPCA, spectral_pca
 from ui._compat import leave_legacy_pages_mode
+from ui.training import adopt_finished_run
 
 DEMO_SEED = 42
 
@@ -113,20 +117,109 @@ def project_pca(n_components: int | str = 3, continuum_removal: bool = False) ->
     return _pca(folder, _stamp(folder), n_components, continuum_removal)
 
 
+#: Choices of the compute engine field (any ``tcp://host:port`` scheduler address works too).
+ENGINES = ("threads", "local")
+
+
+@st.cache_resource(show_spinner="Connecting to the Dask cluster...", max_entries=4)
+def _client(engine: str) -> tuple:
+    # One client per address for the whole server: sessions share the cluster, as they share the CPU.
+    # Wrapped in a tuple: a Client is awaitable, which st.cache_resource refuses to cache.
+    return (dask_client(engine),)
+
+
+def compute_client():
+    """The Dask client of the engine chosen in the sidebar (None: this process), or None with an error shown."""
+    engine = st.session_state.get("engine", "threads")
+    try:
+        return _client(engine)[0]
+    except InputError as error:
+        st.sidebar.error(f"{error} Working in this process instead.")
+        return None
+
+
 @st.cache_resource(show_spinner="Kriging TREO onto the block model...", max_entries=8)
-def _blocks(folder: str, stamp: float, cell_size: tuple[float, float, float]) -> BlockEstimate:
-    return estimate_treo_blocks(_load(folder, stamp).drillholes.samples, cell_size=cell_size)
+def _blocks(folder: str, stamp: float, cell_size: tuple[float, float, float], engine: str) -> BlockEstimate:
+    client = compute_client() if engine != "threads" else None
+    return estimate_treo_blocks(_load(folder, stamp).drillholes.samples, cell_size=cell_size, client=client)
 
 
 def treo_blocks(cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0)) -> BlockEstimate:
-    """Kriged log TREO on a block model of the current project."""
+    """Kriged log TREO on a block model of the current project (on the chosen compute engine)."""
     folder = current_project_dir()
-    return _blocks(folder, _stamp(folder), cell_size)
+    return _blocks(folder, _stamp(folder), cell_size, st.session_state.get("engine", "threads"))
 
 
 def model_volume():
     """The predicted volume of this session's latest Train run on the current project, or None."""
+    adopt_finished_run()  # a run that finished while the session was on another page
     latest = st.session_state.get("latest_experiment")
     if not latest or latest.get("project") != project_key():
         return None
     return latest["result"].volume
+
+
+# ------------------------------------------------------------------------- per-session folders
+
+#: Prefix of a server process's folder of session folders (in the system temp folder, + its pid).
+SESSIONS_PREFIX = "afg_sessions_"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+@st.cache_resource
+def _sessions_root() -> str:
+    """This server process's folder of session folders; those of processes that are gone are removed.
+
+    Session folders go when their session does (:class:`SessionFolder`) or at exit; a process
+    killed before that leaves its folder behind, and the next server start removes it.
+    """
+    temp = Path(tempfile.gettempdir())
+    for folder in temp.glob(f"{SESSIONS_PREFIX}*"):
+        pid = folder.name.removeprefix(SESSIONS_PREFIX)
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    root = temp / f"{SESSIONS_PREFIX}{os.getpid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return str(root)
+
+
+class SessionFolder:
+    """One browser session's working folder (uploads, opened session files).
+
+    Kept in the session's state: when Streamlit drops a session, its state is garbage
+    collected and the folder removed with it (``weakref.finalize``, which also runs at exit).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="session_", dir=root))
+        self._remove = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+
+
+def session_folder() -> Path:
+    """This session's own working folder (created on first use); no other session sees it."""
+    if "session_folder" not in st.session_state:
+        st.session_state["session_folder"] = SessionFolder(_sessions_root())
+    return st.session_state["session_folder"].path
+
+
+def upload_folder(kind: str) -> Path:
+    """A fresh folder for one upload, in this session's folder; earlier uploads not in use are removed.
+
+    ``kind`` names it (``upload``, ``session``). The folder holding the open project is kept,
+    so a failed upload never takes away the data the session is working on.
+    """
+    workdir = session_folder()
+    open_project = Path(st.session_state.get("project_dir", workdir)).resolve()
+    for old in workdir.iterdir():
+        if not open_project.is_relative_to(old.resolve()):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{kind}_", dir=workdir))

@@ -58,7 +58,7 @@ def dask_client(engine: str = "threads", n_workers: int | None = None):
         return Client(cluster)
     try:
         return Client(engine, timeout="10s")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # unreachable, or not an address
         raise InputError(
             f"cannot reach the Dask scheduler at {engine} ({exc})",
             column="scheduler",
