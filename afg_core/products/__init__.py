@@ -17,11 +17,9 @@ from afg_core.products.scene3d import (
     LayerStyle,
     Scene,
     SceneExportError,
-    block_volume,
     default_exaggeration,
     drillhole_traces,
     export_scene_html,
-    grid_points,
     scene_offset,
 )
 from afg_core.products.session import Session, open_session, save_session
@@ -44,7 +42,6 @@ __all__ = [
     "Scene",
     "SceneExportError",
     "Session",
-    "block_volume",
     "build_report_html",
     "default_exaggeration",
     "drillhole_traces",
@@ -54,7 +51,6 @@ __all__ = [
     "estimate_treo_blocks",
     "export_scene_html",
     "grade_tonnage",
-    "grid_points",
     "open_session",
     "propose_holes",
     "propose_holes_for_project",

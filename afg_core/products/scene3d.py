@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from afg_core.geostat.blockmodel import BlockModel
 from afg_core.products.scene_overlay import CAMERA_AZIMUTH, ColourBar, Swatch, add_legend, axes_meshes
 
 
@@ -118,39 +117,6 @@ def drillhole_traces(
     if len(singles):
         mesh.verts = np.column_stack([np.ones_like(singles), singles]).ravel()
     mesh.point_data[column] = values
-    return mesh
-
-
-def block_volume(
-    block: BlockModel,
-    values: np.ndarray,
-    name: str,
-    offset: tuple[float, float, float],
-    threshold: float | None = None,
-):
-    """Block-model cells as a VTK image, optionally only cells with ``value >= threshold``.
-
-    ``values`` are per cell in :meth:`BlockModel.cell_centres` order; NaN cells are hidden.
-    """
-    import pyvista as pv
-
-    grid = pv.ImageData(
-        dimensions=np.asarray(block.shape) + 1,
-        spacing=block.cell_size,
-        origin=np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size) - np.asarray(offset),
-    )
-    # VTK images store cells x-fastest (Fortran order over (nx, ny, nz)).
-    grid.cell_data[name] = block.reshape(np.asarray(values, dtype=float)).ravel(order="F")
-    low = np.nanmin(values) if threshold is None else threshold
-    return grid.threshold(value=low, scalars=name)
-
-
-def grid_points(xyz: np.ndarray, values: np.ndarray, name: str, offset: tuple[float, float, float]):
-    """Point cloud of values at coordinates (m)."""
-    import pyvista as pv
-
-    mesh = pv.PolyData(np.asarray(xyz, dtype=float) - np.asarray(offset))
-    mesh.point_data[name] = np.asarray(values, dtype=float)
     return mesh
 
 
