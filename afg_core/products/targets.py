@@ -156,7 +156,9 @@ def estimate_from_store(store: BlockStore, max_cells: int = MAX_BLOCK_CELLS) -> 
     while np.prod([max(n // factor, 1) for n in store.block.shape]) > max_cells:
         factor += 1
     coarse, fields = store.decimated(["log_TREO", f"log_TREO{VARIANCE_SUFFIX}"], factor)
-    return BlockEstimate(coarse, fields["log_TREO"].ravel(), fields[f"log_TREO{VARIANCE_SUFFIX}"].ravel(), None)
+    return BlockEstimate(
+        coarse, fields["log_TREO"].ravel(), fields[f"log_TREO{VARIANCE_SUFFIX}"].ravel(), None
+    )
 
 
 def estimate_from_volume(volume: PredictedVolume, grade: str = "TREO") -> BlockEstimate:
