@@ -13,6 +13,7 @@ from afg_core.products import (
     estimate_from_volume,
     estimate_table,
     grade_tonnage,
+    grade_tonnage_band,
     propose_holes,
     rank_drill_targets,
     write_estimate_vti,
@@ -242,9 +243,25 @@ for hole in holes.itertuples(index=False):
 plan.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=70))
 a.plotly_chart(plan, width="stretch")
 
-curve = grade_tonnage(estimate, np.linspace(0, 5 * cutoff, 26), density)
+cutoffs = np.linspace(0, 5 * cutoff, 26)
+curve = grade_tonnage(estimate, cutoffs, density)
 gt = go.Figure()
-gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="tonnes (Mt)"))
+if source == "model" and "TREO" in predicted.member_log:
+    band = grade_tonnage_band(predicted, cutoffs, "TREO", density)
+    gt.add_trace(
+        go.Scatter(
+            x=np.concatenate([band["cutoff_ppm"], band["cutoff_ppm"][::-1]]),
+            y=np.concatenate([band["tonnes_high"], band["tonnes_low"][::-1]]) / 1e6,
+            fill="toself",
+            fillcolor="rgba(31, 119, 180, 0.18)",
+            line=dict(width=0),
+            hoverinfo="skip",
+            name=f"tonnes, range of the {predicted.members} members",
+        )
+    )
+gt.add_trace(
+    go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="tonnes (Mt)", line=dict(color="#1f77b4"))
+)
 gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["mean_treo_ppm"], name="mean TREO (ppm)", yaxis="y2"))
 gt.update_layout(
     template="plotly_white",

@@ -188,6 +188,12 @@ def test_volume_ensemble_fitted_and_predicted_on_the_cluster_equals_in_process(c
     here = run_experiment(project, config).volume
     there = run_experiment(project, config, client=client).volume
     assert there.members == here.members == 2
+    members = here.member_log["TREO"]
+    assert members.shape == (2, here.block.n_cells) and members.dtype == np.float32
+    np.testing.assert_allclose(
+        members.mean(axis=0), here.log_mean["TREO"], rtol=1e-5, atol=1e-5, equal_nan=True
+    )
+    np.testing.assert_allclose(there.member_log["TREO"], members, rtol=1e-5, equal_nan=True)
     for name in here.log_mean:
         np.testing.assert_allclose(there.log_mean[name], here.log_mean[name], rtol=1e-5, equal_nan=True)
         np.testing.assert_allclose(there.log_sd[name], here.log_sd[name], rtol=1e-5, equal_nan=True)

@@ -188,6 +188,9 @@ class PredictedVolume:
     model : str
         Model kind of the members.
     members : int
+    member_log : dict
+        Headline grade (``TREO`` for REE, else each target) -> (members, n_cells) float32 log
+        grade of every ensemble member, for uncertainty bands of grade-tonnage curves.
     """
 
     block: BlockModel
@@ -198,6 +201,7 @@ class PredictedVolume:
     cutoffs: dict[str, float]
     model: str
     members: int
+    member_log: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """Active cells: ``x, y, z`` (m) and ``<grade>_ppm, <grade>_log_sd, <grade>_p_above``."""
@@ -994,6 +998,10 @@ def predict_volume(
         block.origin, block.cell_size, block.shape, block.reshape(np.isfinite(grade[next(iter(grade))]))
     )
     notes.extend(n for n in cells.notes if n not in notes)
+    member_log = {
+        name: np.stack([place(member) for member in log_members[name]]).astype(np.float32)
+        for name in ([sum_name] if sum_name is not None else targets)
+    }
     return PredictedVolume(
-        narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, stack.shape[0]
+        narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, stack.shape[0], member_log
     ), notes

@@ -9,6 +9,7 @@ stated on the page).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from afg_core.geostat.variogram import VariogramModel
 from afg_core.io.project import Project
 from afg_core.learn.experiment import PredictedVolume
 from afg_core.learn.fusion import Surface
-from afg_core.transforms import log_grade, lognormal_mean
+from afg_core.transforms import grade_from_log, log_grade, lognormal_mean
 
 #: Dry bulk density of oxidised-to-fresh BIF, t/m3 (typical 3.0-3.5).
 BIF_DENSITY = 3.3
@@ -265,9 +266,53 @@ def grade_tonnage(
     estimate: BlockEstimate, cutoffs_ppm: np.ndarray, density_t_m3: float = BIF_DENSITY
 ) -> pd.DataFrame:
     """Tonnes and mean TREO above each cut-off (ppm) over the estimated cells."""
-    grade = estimate.treo_ppm
-    grade = grade[np.isfinite(grade)]
     cell_tonnes = float(np.prod(estimate.block.cell_size)) * density_t_m3
+    return _grade_tonnage(estimate.treo_ppm, cutoffs_ppm, cell_tonnes)
+
+
+def grade_tonnage_band(
+    volume: PredictedVolume, cutoffs_ppm: np.ndarray, grade: str = "TREO", density_t_m3: float = BIF_DENSITY
+) -> pd.DataFrame:
+    """The spread of the grade-tonnage curve over the members of a predicted volume's ensemble.
+
+    Each member's log grade (:attr:`PredictedVolume.member_log`) is back-transformed
+    (:func:`afg_core.transforms.grade_from_log`) and gives its own curve; the band is the
+    lowest and highest of them at each cut-off (with 5 members, about a 67 % range).
+
+    Returns
+    -------
+    DataFrame
+        ``cutoff_ppm, tonnes_low, tonnes_high, mean_low, mean_high`` (t and ppm).
+
+    Raises
+    ------
+    KeyError
+        When the volume kept no member grades for ``grade``.
+    """
+    if grade not in volume.member_log:
+        raise KeyError(f"the predicted volume kept member grades of {sorted(volume.member_log)}, not {grade}")
+    cell_tonnes = float(np.prod(volume.block.cell_size)) * density_t_m3
+    curves = [
+        _grade_tonnage(grade_from_log(member.astype(float)), cutoffs_ppm, cell_tonnes)
+        for member in volume.member_log[grade]
+    ]
+    tonnes = np.column_stack([c["tonnes"] for c in curves])
+    means = np.column_stack([c["mean_treo_ppm"] for c in curves])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cut-offs above every member's grades
+        return pd.DataFrame(
+            {
+                "cutoff_ppm": np.asarray(cutoffs_ppm, dtype=float),
+                "tonnes_low": tonnes.min(axis=1),
+                "tonnes_high": tonnes.max(axis=1),
+                "mean_low": np.nanmin(means, axis=1),
+                "mean_high": np.nanmax(means, axis=1),
+            }
+        )
+
+
+def _grade_tonnage(grade: np.ndarray, cutoffs_ppm: np.ndarray, cell_tonnes: float) -> pd.DataFrame:
+    grade = grade[np.isfinite(grade)]
     rows = []
     for cutoff in cutoffs_ppm:
         above = grade[grade >= cutoff]
