@@ -42,5 +42,12 @@ with st.sidebar:
             help="threads: this server process (default). local: a Dask LocalCluster on this machine. "
             "tcp://host:8786: an existing Dask scheduler (dask-jobqueue, Kubernetes); results are identical.",
         )
+        st.text_input(
+            "Block store (zarr folder on this server)",
+            key="block_store",
+            placeholder="/data/model.zarr",
+            help="A block model of any size kriged out of core by `python -m afg_core krige PROJECT --store DIR`; "
+            "the 3D Viewer and Drill Targets then offer it as a volume, read as an averaged copy.",
+        )
 
 navigation.run()

@@ -22,7 +22,7 @@ from afg_core.products import (
 )
 from afg_core.products.report_html import build_report_html, read_model_cards
 from ui.plots import heatmap
-from ui.state import current_project, model_volume, project_key, treo_blocks
+from ui.state import current_project, model_volume, project_key, store_estimate, treo_blocks
 
 st.title("Drill Targets")
 project = current_project()
@@ -89,16 +89,28 @@ with left:
     cell = st.select_slider("Block size in x and y (m)", [25.0, 50.0, 100.0], 50.0)
     density = st.number_input("Dry bulk density (t/m³)", 2.0, 5.0, 3.3, step=0.1)
     predicted = model_volume()
+    stored = store_estimate()
+    sources = ["kriging"] + (["model"] if predicted is not None and "TREO" in predicted.log_mean else [])
+    sources += ["store"] if stored is not None else []
     source = "kriging"
-    if predicted is not None and "TREO" in predicted.log_mean:
+    if len(sources) > 1:
+        labels = {"kriging": "kriging", "store": "block store"}
+        if predicted is not None:
+            labels["model"] = f"model ({predicted.model} ensemble)"
         source = st.radio(
             "Volume",
-            ["kriging", "model"],
-            format_func={"kriging": "kriging", "model": f"model ({predicted.model} ensemble)"}.get,
-            help="The model's predicted volume comes from the latest run of the Train page (its own block size)",
+            sources,
+            format_func=labels.get,
+            help="The model's predicted volume comes from the latest run of the Train page (its own block size); "
+            "the block store is the one named under Compute engine (an averaged copy)",
         )
 
-estimate = treo_blocks((cell, cell, 10.0)) if source == "kriging" else estimate_from_volume(predicted, "TREO")
+if source == "store":
+    estimate = stored
+elif source == "model":
+    estimate = estimate_from_volume(predicted, "TREO")
+else:
+    estimate = treo_blocks((cell, cell, 10.0))
 if estimate.block.cell_size[0] > cell:
     st.info(
         f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
@@ -186,6 +198,11 @@ if source == "kriging":
     how = (
         "TREO kriged in log space (automatic variogram of the samples), back-transformed with exp(m + s²/2); "
         "P(TREO > cut-off) treats log TREO as Gaussian with the kriging variance."
+    )
+elif source == "store":
+    how = (
+        f"TREO kriged out of core into the block store, read as {stored.block.cell_size[0]:g} m averages of log "
+        "TREO and of the kriging variance (the point-support spread: probabilities stay on the cautious side)."
     )
 else:
     how = (

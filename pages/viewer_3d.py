@@ -15,7 +15,7 @@ from afg_core.products import (
     scene_offset,
 )
 from afg_core.products.viewer import ViewerSettings, build_viewer_scene, grade_unit
-from ui.state import current_project, model_volume, project_key, treo_blocks
+from ui.state import current_project, model_volume, project_key, store_estimate, treo_blocks
 from ui.view3d import show_scene_html
 
 st.title("3D Viewer")
@@ -26,19 +26,26 @@ if ree:
     samples["TREO"] = total_rare_earth_oxides(samples[ree])
 trace_options = (["TREO"] if ree else []) + project.drillholes.elements
 predicted = model_volume()
-has_volume = bool(ree) or predicted is not None
+stored = store_estimate()
+has_volume = bool(ree) or predicted is not None or stored is not None
 
 with st.sidebar:
     st.markdown("#### Layers")
-    source = "kriging"
+    sources = (["kriging"] if ree else []) + (["model"] if predicted is not None else [])
+    sources += ["store"] if stored is not None else []
+    source = sources[0] if sources else "kriging"
     grade = "TREO"
-    if predicted is not None:
+    if len(sources) > 1 or (sources and source != "kriging"):
+        labels = {"kriging": "kriging (TREO)", "store": "block store (TREO)"}
+        if predicted is not None:
+            labels["model"] = f"model ({predicted.model} ensemble)"
         source = st.radio(
             "Volume from",
-            ["kriging", "model"] if ree else ["model"],
-            format_func={"kriging": "kriging (TREO)", "model": f"model ({predicted.model} ensemble)"}.get,
+            sources,
+            format_func=labels.get,
             horizontal=True,
-            help="The model's predicted volume comes from the latest run of the Train page",
+            help="The model's predicted volume comes from the latest run of the Train page; the block store "
+            "is the one named under Compute engine",
         )
         if source == "model":
             grades = list(predicted.log_mean)
@@ -63,8 +70,8 @@ with st.sidebar:
         compare = st.checkbox(
             "Kriged volume for comparison",
             value=False,
-            disabled=source != "model" or not ree,
-            help="The kriged TREO above the cut-off as a blue shell, beside the model's blocks",
+            disabled=source == "kriging" or not ree,
+            help="The kriged TREO above the cut-off as a blue shell, beside the model's (or the store's) blocks",
         )
     with st.expander("Slices"):
         slices = tuple(a for a in "xyz" if st.checkbox(f"{a.upper()} slice", value=False, key=f"slice_{a}"))
@@ -89,7 +96,9 @@ with st.sidebar:
 
 estimate = None
 if has_volume:
-    estimate = treo_blocks() if source == "kriging" else estimate_from_volume(predicted, grade)
+    estimate = {"kriging": treo_blocks, "store": lambda: stored}.get(
+        source, lambda: estimate_from_volume(predicted, grade)
+    )()
     if slices:
         block = estimate.block
         low = np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size)
@@ -148,17 +157,21 @@ def _scene(key: str, settings: ViewerSettings) -> tuple[str, tuple[str, ...], fl
 
 
 try:
-    volume_key = f"{project_key()}|{id(predicted)}" if source == "model" else project_key()
+    volume_key = {
+        "model": f"{project_key()}|{id(predicted)}",
+        "store": f"{project_key()}|{st.session_state.get('block_store')}|{id(stored)}",
+    }.get(source, project_key())
     html, notes, size_mb = _scene(volume_key, settings)
 except SceneExportError as exc:
     st.error(f"The 3D view could not be drawn: {exc}")
 else:
     show_scene_html(html, height=720, key="scene3d")
-    what = (
-        "ordinary kriging of log TREO"
-        if source == "kriging"
-        else f"the model ensemble's ({predicted.model}) expected {grade}"
-    )
+    what = {
+        "kriging": "ordinary kriging of log TREO",
+        "store": f"the block store's log TREO, averaged to {stored.block.cell_size[0]:g} m cells"
+        if stored is not None
+        else "",
+    }.get(source, f"the model ensemble's ({predicted.model}) expected {grade}" if predicted else "")
     st.caption(
         "Drag to rotate, scroll to zoom. Axes in project coordinates (m); the z axis shows true elevations "
         f"(vertical exaggeration x{exaggeration:g}). "

@@ -19,9 +19,11 @@ import streamlit as st
 import afg_core.demo
 from afg_core.demo import generate_demo_project
 from afg_core.errors import InputError
+from afg_core.geostat.blockstore import BlockStore
 from afg_core.geostat.cluster import dask_client
 from afg_core.io import Project, load_project
 from afg_core.products import BlockEstimate, estimate_treo_blocks
+from afg_core.products.targets import estimate_from_store
 from afg_core.spectral import SpectralPCA, spectral_pca
 from ui._compat import leave_legacy_pages_mode
 from ui.training import adopt_finished_run
@@ -142,6 +144,28 @@ def compute_client():
 def _blocks(folder: str, stamp: float, cell_size: tuple[float, float, float], engine: str) -> BlockEstimate:
     client = compute_client() if engine != "threads" else None
     return estimate_treo_blocks(_load(folder, stamp).drillholes.samples, cell_size=cell_size, client=client)
+
+
+@st.cache_resource(show_spinner="Reading an averaged copy of the block store...", max_entries=4)
+def _store_estimate(path: str, stamp: float) -> BlockEstimate:
+    return estimate_from_store(BlockStore.open(path))
+
+
+def store_estimate() -> BlockEstimate | None:
+    """Log TREO of the block store named in the sidebar (averaged to fit), or None with the reason shown."""
+    path = st.session_state.get("block_store", "").strip()
+    if not path:
+        return None
+    try:
+        store = BlockStore.open(path)
+        if "log_TREO" not in store.names:
+            raise ValueError(
+                f"{path} holds {list(store.names)}, not log_TREO (write it with `afg_core krige`)"
+            )
+    except ValueError as error:
+        st.sidebar.error(str(error))
+        return None
+    return _store_estimate(path, Path(path, "zarr.json").stat().st_mtime)
 
 
 def treo_blocks(cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0)) -> BlockEstimate:
