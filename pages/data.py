@@ -11,7 +11,7 @@ from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_ox
 from afg_core.io import ColumnMappingError, add_column_mapping, extract_project_zip, load_project
 from afg_core.products import open_session, save_session
 from ui.plots import plan_map, spider_plot, strip_logs
-from ui.state import current_project, current_project_dir, demo_project_dir
+from ui.state import current_project, current_project_dir, demo_project_dir, upload_folder
 
 st.title("Data")
 
@@ -81,7 +81,7 @@ with st.expander("Session: save or open", expanded=False):
         )
     opened = st.file_uploader("Open a session file", type=["zip"], key="session_upload")
     if opened is not None and st.button("Open the session"):
-        folder = Path(tempfile.mkdtemp(prefix="afg_session_"))
+        folder = upload_folder("session")
         (folder / "session.zip").write_bytes(opened.getvalue())
         try:
             session = open_session(folder / "session.zip", folder / "unpacked")
@@ -115,7 +115,7 @@ with st.expander("Open a project", expanded=False):
             "Zip of the project folder (collar.csv, survey.csv, assay.csv, ...)", type=["zip"]
         )
         if upload is not None and st.button("Open the zip"):
-            folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
+            folder = upload_folder("upload")
             (folder / "upload.zip").write_bytes(upload.getvalue())
             try:
                 project_dir = extract_project_zip(folder / "upload.zip", folder / "project")
@@ -131,7 +131,7 @@ with st.expander("Open a project", expanded=False):
             accept_multiple_files=True,
         )
         if files and st.button("Open the files"):
-            folder = Path(tempfile.mkdtemp(prefix="afg_upload_"))
+            folder = upload_folder("upload")
             for file in files:
                 (folder / Path(file.name).name).write_bytes(file.getvalue())
             open_folder(folder)

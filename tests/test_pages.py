@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -162,8 +163,18 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     before = set(MODELS.glob("*")) if MODELS.exists() else set()
     next(n for n in at.sidebar.number_input if n.label == "Maximum epochs").set_value(2)
     next(t for t in at.sidebar.toggle if t.label == "Ablation by feature group").set_value(False)
-    next(b for b in at.button if b.label == "Train and compare").click().run()
+    next(b for b in at.button if b.label == "Start training").click().run()
     assert_clean(at)
+    # Training runs in the background: the page shows progress until a rerun finds the results.
+    assert at.get("progress") and next(b for b in at.button if b.label == "Start training").disabled
+    deadline = time.monotonic() + TIMEOUT
+    while "training_run" in at.session_state:
+        snapshot = at.session_state["training_run"].snapshot()
+        assert snapshot.state != "failed", snapshot.error
+        assert time.monotonic() < deadline, snapshot.message
+        time.sleep(1)
+        at.run()
+        assert_clean(at)
 
     assert (
         len(plotly_charts(at)) >= 4
