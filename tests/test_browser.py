@@ -287,7 +287,7 @@ def test_deep_link_first(page, server_url: str) -> None:
     ]
     metrics = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert {"Training holes", "Validation holes", "Held-out test holes"} <= {m.strip() for m in metrics}
-    assert page.get_by_role("button", name="Train and compare").is_visible()
+    assert page.get_by_role("button", name="Start training").is_visible()
     save_screenshot(page, "train")
     assert_offline(page)
 
