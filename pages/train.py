@@ -12,7 +12,7 @@ import streamlit as st
 from afg_core.errors import InputError
 from afg_core.learn import FEATURE_GROUPS, PRESETS, RunConfig
 from afg_core.learn.experiment import hole_folds, resolve_targets
-from afg_core.products.reports import summary_text
+from afg_core.products.reports import summary_text, verdict_sentence
 from ui.plots import (
     ablation_chart,
     importance_chart,
@@ -22,7 +22,7 @@ from ui.plots import (
     score_bars,
     weight_trajectories,
 )
-from ui.state import current_project, project_key, project_pca
+from ui.state import compute_client, current_project, project_key, project_pca
 from ui.training import RUN, current_run, start_run
 
 MODEL_LABELS = {"lstm": "LSTM", "fnn": "FNN", "kriging": "Kriging", "boosting": "Boosting"}
@@ -190,7 +190,7 @@ st.button(
     on_click=lambda: st.session_state.update(train_start=True),
 )
 if starting:
-    run = start_run(project, config, pca, key, project_key())
+    run = start_run(project, config, pca, key, project_key(), client=compute_client())
 if running:
     live_run()
     if starting:
@@ -216,6 +216,7 @@ if histories:
 st.caption(f"Saved: {results[key]['folder'].name} in models/ (model folders with card.json, metrics.json).")
 
 st.subheader("What won")
+st.markdown(f"**{verdict_sentence(result)}**")
 st.text(summary_text(result))
 scores = result.scores
 headline = result.sum_name or targets[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from afg_core import configure_backends
@@ -17,7 +18,15 @@ configure_backends()
 
 from afg_core.demo import generate_demo_project  # noqa: E402
 from afg_core.io import load_project  # noqa: E402
-from afg_core.learn import JobSnapshot, RunConfig, RunStopped, TrainingJob, run_experiment  # noqa: E402
+from afg_core.learn import (  # noqa: E402
+    ExperimentResult,
+    JobSnapshot,
+    RunConfig,
+    RunStopped,
+    TrainingJob,
+    run_experiment,
+)
+from afg_core.products import verdict_sentence  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras.*")
 
@@ -112,3 +121,36 @@ def test_a_failing_run_reports_failed_with_the_message(project) -> None:
     assert snapshot.state == "failed" and snapshot.result is None
     assert "InputError" in snapshot.error and "Unobtainium" in snapshot.error
     assert snapshot.message.startswith("failed: ")
+
+
+def _scored(rmse: dict[str, float], paired: list[tuple[str, float, float]]) -> ExperimentResult:
+    """A result holding only scores and paired differences of TREO (what the sentence reads)."""
+    scores = pd.DataFrame({"model": list(rmse), "grade": "TREO", "unit": "ppm", "rmse": list(rmse.values())})
+    pairs = pd.DataFrame(
+        [(p, "TREO", (lo + hi) / 2, lo, hi, 10) for p, lo, hi in paired],
+        columns=["pair", "grade", "rmse_diff", "lo", "hi", "n"],
+    )
+    empty = pd.DataFrame()
+    return ExperimentResult(
+        RunConfig(), ["La", "Ce"], "TREO", {}, scores, pairs, {}, empty, {}, empty, empty, {}, [], {}, [], {}
+    )
+
+
+def test_the_verdict_names_the_winner_its_lead_and_whether_the_interval_excludes_zero() -> None:
+    clear = _scored({"kriging": 1000.0, "boosting": 750.0, "lstm": 900.0}, [("boosting-kriging", -400, -90)])
+    assert verdict_sentence(clear) == (
+        "Boosting won on TREO: RMSE 750 ppm, 17 % lower than LSTM (900 ppm) (no paired interval for these two models)."
+    )
+    beaten = _scored({"kriging": 800.0, "lstm": 1000.0}, [("lstm-kriging", 50, 350)])
+    assert verdict_sentence(beaten) == (
+        "Kriging won on TREO: RMSE 800 ppm, 20 % lower than LSTM (1,000 ppm); paired 95 % interval of the "
+        "difference -350 to -50 ppm, so the lead is clear."
+    )
+    close = _scored({"kriging": 1000.0, "fnn": 950.0}, [("fnn-kriging", -120, 30)])
+    assert verdict_sentence(close).endswith(
+        "-120 to +30 ppm, so the lead is not clear (the interval includes 0)."
+    )
+    assert (
+        verdict_sentence(_scored({"fnn": 950.0}, []))
+        == "FNN was the only model scored on TREO: RMSE 950 ppm."
+    )

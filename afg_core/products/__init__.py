@@ -12,7 +12,7 @@ from afg_core.products.exports import (
 )
 from afg_core.products.omf_export import proposed_hole_ends, write_omf
 from afg_core.products.report_html import build_report_html, read_model_cards, write_report_html
-from afg_core.products.reports import summary_text, write_run_outputs
+from afg_core.products.reports import summary_text, verdict_sentence, write_run_outputs
 from afg_core.products.scene3d import (
     LayerStyle,
     Scene,
@@ -62,6 +62,7 @@ __all__ = [
     "save_session",
     "scene_offset",
     "summary_text",
+    "verdict_sentence",
     "volume_cell_arrays",
     "write_estimate_vti",
     "write_omf",

@@ -11,6 +11,47 @@ from afg_core.learn.experiment import ExperimentResult
 from afg_core.learn.persistence import save_model
 from afg_core.products.exports import write_volume_parquet, write_volume_vti
 
+_MODEL_NAMES = {"lstm": "LSTM", "fnn": "FNN", "kriging": "Kriging", "boosting": "Boosting"}
+
+
+def verdict_sentence(result: ExperimentResult) -> str:
+    """One plain sentence: which model won on the headline grade (the REE sum, else the first target) and by how much.
+
+    The lead is the RMSE difference to the runner-up; where the run has a paired interval for
+    those two models (against a baseline), it says whether that interval excludes 0.
+
+    Examples
+    --------
+    >>> print(verdict_sentence(result))  # doctest: +SKIP
+    Boosting won on TREO: RMSE 812 ppm, 24 % lower than Kriging (1,069 ppm); paired 95 % interval of the
+    difference -402 to -95 ppm, so the lead is clear.
+    """
+    grade = result.sum_name or result.targets[0]
+    rows = result.scores[result.scores["grade"] == grade].dropna(subset=["rmse"]).sort_values("rmse")
+    if rows.empty:
+        return f"No model could be scored on {grade}."
+    best, unit = rows.iloc[0], rows.iloc[0]["unit"]
+    name = _MODEL_NAMES.get(best["model"], best["model"])
+    if len(rows) == 1:
+        return f"{name} was the only model scored on {grade}: RMSE {best['rmse']:,.4g} {unit}."
+    second = rows.iloc[1]
+    lead = 100 * (1 - best["rmse"] / second["rmse"])
+    other = _MODEL_NAMES.get(second["model"], second["model"])
+    sentence = (
+        f"{name} won on {grade}: RMSE {best['rmse']:,.4g} {unit}, {lead:.0f} % lower than {other} "
+        f"({second['rmse']:,.4g} {unit})"
+    )
+    paired = result.paired[result.paired["grade"] == grade].set_index("pair")
+    for pair, sign in ((f"{best['model']}-{second['model']}", 1), (f"{second['model']}-{best['model']}", -1)):
+        if pair in paired.index:
+            lo, hi = sorted((sign * paired.loc[pair, "lo"], sign * paired.loc[pair, "hi"]))
+            clear = "clear" if hi < 0 else "not clear (the interval includes 0)"
+            return (
+                f"{sentence}; paired 95 % interval of the difference {lo:+,.4g} to {hi:+,.4g} {unit}, "
+                f"so the lead is {clear}."
+            )
+    return f"{sentence} (no paired interval for these two models)."
+
 
 def summary_text(result: ExperimentResult) -> str:
     """A few plain sentences: which model wins on which grade (and by how much), and whether gradients helped.
