@@ -73,14 +73,23 @@ def current_run() -> SessionRun | None:
 
 
 def start_run(
-    project: Project, config: RunConfig, pca: SpectralPCA | None, key: tuple[str, str], project_key: str
+    project: Project,
+    config: RunConfig,
+    pca: SpectralPCA | None,
+    key: tuple[str, str],
+    project_key: str,
+    client=None,
 ) -> SessionRun:
-    """Start training in the background for this session (refused while its previous run goes on)."""
+    """Start training in the background for this session (refused while its previous run goes on).
+
+    ``client``: the Dask client of the sidebar's compute engine, where the predicted volume's
+    ensemble is fitted and predicted (None: this process).
+    """
     previous = st.session_state.get(RUN)
     if previous is not None and not previous.snapshot().finished:
         raise RuntimeError("this session is already training; stop that run first")
     name = project.settings.name
-    job = TrainingJob(project, config, pca, finish=lambda result: save_run(result, name))
+    job = TrainingJob(project, config, pca, finish=lambda result: save_run(result, name), client=client)
     run = SessionRun(job.start(), key, project_key)
     st.session_state[RUN] = run
     return run

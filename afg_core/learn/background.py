@@ -98,6 +98,8 @@ class TrainingJob:
         ``finish(result)`` is called on the worker thread after a completed run, before the
         state turns ``done``; its return value becomes :attr:`JobSnapshot.output`. An error in
         it fails the job. It never runs for a stopped or failed run.
+    client : distributed.Client, optional
+        Dask cluster for the predicted volume (see :func:`run_experiment`); None: this process.
 
     Examples
     --------
@@ -112,11 +114,13 @@ class TrainingJob:
         config: RunConfig,
         pca: SpectralPCA | None = None,
         finish: Callable[[ExperimentResult], object] | None = None,
+        client=None,
     ) -> None:
         self.project = project
         self.config = config
         self.pca = pca
         self.finish = finish
+        self.client = client
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,6 +216,7 @@ class TrainingJob:
                 progress=self._progress,
                 on_epoch=self._epoch,
                 should_stop=self._stop.is_set,
+                client=self.client,
             )
             if self.finish is not None:
                 self._progress(1.0, "saving the run")
