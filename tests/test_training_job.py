@@ -6,6 +6,8 @@ A small demo (8 holes) and a small FNN keep each run to seconds; ``patience`` eq
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy as np
@@ -26,6 +28,7 @@ from afg_core.learn import (  # noqa: E402
     TrainingJob,
     run_experiment,
 )
+from afg_core.learn.background import BACKGROUND_NICE  # noqa: E402
 from afg_core.products import verdict_sentence  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras.*")
@@ -74,6 +77,8 @@ def test_history_grows_while_running_runs_take_turns_and_stop_ends_within_an_epo
     job = TrainingJob(project, LONG, finish=finished.append).start()
     first = _wait_for(job, lambda s: s.state == "running" and s.epochs >= 1)
     assert first.share < 1 and first.message == "fold 1/1: fitting fnn"
+    if sys.platform == "linux":  # the training thread yields the CPU to interactive reruns
+        assert os.getpriority(os.PRIO_PROCESS, job._thread.native_id) >= BACKGROUND_NICE
 
     # A second run waits for its turn, and can be stopped while it waits.
     queued = TrainingJob(project, LONG).start()

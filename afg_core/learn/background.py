@@ -11,6 +11,10 @@ Runs take turns, process-wide (:data:`MAX_RUNNING` at a time, the others wait in
 process-wide, so two networks trained at once would disturb each other's results; and on a
 small server two runs would only share the same cores.
 
+The worker thread lowers its own scheduling priority (:data:`BACKGROUND_NICE`, Linux: per thread;
+the thread pools XLA, numba and loky start from it inherit it), so on a small server the
+interactive reruns of every session get the cores first and the training takes what is left.
+
 Stopping is cooperative: :func:`run_experiment` polls the job's stop flag after each network
 epoch and before each step, and ends with :class:`RunStopped`. Nothing is written while the
 run goes on; the optional ``finish`` hook (e.g. writing the run's folder) runs only after a
@@ -19,6 +23,7 @@ completed run.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +37,8 @@ from afg_core.spectral.pca import SpectralPCA
 
 #: Runs training at the same time in one process; later ones wait their turn.
 MAX_RUNNING = 1
+#: Nice value of a training thread (0-19; higher yields the CPU more readily to the server's other threads).
+BACKGROUND_NICE = 10
 #: States in which a job no longer changes.
 FINISHED = ("done", "stopped", "failed")
 HISTORY_COLUMNS = ["model", "epoch", "loss", "val_loss"]
@@ -195,6 +202,11 @@ class TrainingJob:
                 self._share = 1.0
 
     def _work(self) -> None:
+        if hasattr(os, "setpriority"):  # POSIX; on Linux the nice value is per thread
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+            except OSError:  # not permitted here: train at normal priority
+                pass
         # Polled rather than blocking, so a Stop while queued ends the wait.
         while not _turns.acquire(timeout=0.2):
             if self._stop.is_set():
