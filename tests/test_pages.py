@@ -187,6 +187,7 @@ def test_train_page(new_model_files: list[Path], demo_collars: pd.DataFrame) -> 
     paired = at.dataframe[1].value
     assert {"lstm-kriging", "lstm-boosting"} <= set(paired["pair"])
     assert any("TREO: lowest RMSE" in t.value for t in at.text)
+    assert any(m.value.startswith("**") and "won on TREO" in m.value for m in at.markdown)
 
     new = set(MODELS.glob("*")) - before
     assert len(new) == 1, sorted(p.name for p in new)
