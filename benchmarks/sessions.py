@@ -127,7 +127,11 @@ def timed(page, action) -> float:
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label).click()
+    """Pick ``option`` in a selectbox: open it, type to filter the list, click the option."""
+    box = page.get_by_role("combobox", name=label)
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
 
 
