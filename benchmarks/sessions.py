@@ -178,7 +178,7 @@ def main() -> None:
         )
     port = free_port()
     url = f"http://localhost:{port}"
-    log = Path(tempfile.gettempdir()) / f"afg_sessions_benchmark_{port}.log"
+    log = Path(tempfile.gettempdir()) / f"afg_benchmark_sessions_{port}.log"
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; server log {log}")
     server = start_server(port, log)
     try:
