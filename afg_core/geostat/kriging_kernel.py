@@ -14,7 +14,9 @@ by Cholesky factorisation of the covariance matrix (about half the flops of an L
 unbounded ones (linear, power) and the rare matrices that are not positive definite by
 LU with partial pivoting of PyKrige's semivariance system, one target at a time.
 Targets are split into contiguous blocks run in parallel threads, each with its own
-work arrays, so nothing of size ``targets x k x k`` is ever allocated.
+work arrays, so nothing of size ``targets x k x k`` is ever allocated. The kernels release
+the GIL (``nogil``): kriging for one browser session or a training thread must not freeze
+the other sessions' reruns.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _gamma(h, nugget, codes, sills, ranges):  # pragma: no cover - compiled
     return total
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _lu_solve(a, m, b):  # pragma: no cover - compiled
     """Solve ``a[:m, :m] x = b[:m]`` in place by LU with partial pivoting; False if singular."""
     for j in range(m):
@@ -98,7 +100,7 @@ def _lu_solve(a, m, b):  # pragma: no cover - compiled
     return True
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _solve_semivariance(pts, tgt, m, nugget, codes, sills, ranges, a, w):  # pragma: no cover - compiled
     """Ordinary kriging in PyKrige's semivariance form; weights in ``w[:m]``, returns variance."""
     d = pts.shape[1]
@@ -167,7 +169,7 @@ def _lags_to_covariances(
             lags[row, j, lane] = sill if h == 0.0 else sill - nugget - total[lane]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _krige_lanes(a, valid, x1, x2, m, sill, ordinary, failed, scratch):  # pragma: no cover - compiled
     """Solve the covariance systems of one group of lanes in place.
 
@@ -261,7 +263,7 @@ def _krige_lanes(a, valid, x1, x2, m, sill, ordinary, failed, scratch):  # pragm
             scratch[lane] -= x1[i, lane] * a[k, i, lane] * valid[i, lane]
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _krige_covariance_form(
     coords, values, targets, idx, nugget, codes, sills, ranges, mean, n_blocks, lanes
 ):  # pragma: no cover
@@ -372,7 +374,7 @@ def _krige_covariance_form(
     return estimate, variance
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _krige_semivariance_form(
     coords, values, targets, idx, nugget, codes, sills, ranges, n_blocks
 ):  # pragma: no cover
@@ -447,7 +449,7 @@ def krige_local(coords, values, targets, idx, nugget, codes, sills, ranges, mean
     return _krige_semivariance_form(coords, values, targets, idx, nugget, codes, sills, ranges, n_blocks)
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def select_neighbours(
     candidates, coords, targets, hole_codes, n_holes, max_per_hole, max_per_octant, k, target_holes, n_blocks
 ):  # pragma: no cover
@@ -524,7 +526,7 @@ def select_neighbours(
     return selected, final
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def _greedy(order, cand, hole_codes, per_hole, max_per_hole, k, out):  # pragma: no cover - compiled
     """Accept candidates ``cand[order]`` nearest first under the hole cap; returns the count."""
     m = 0
@@ -544,7 +546,7 @@ def _greedy(order, cand, hole_codes, per_hole, max_per_hole, k, out):  # pragma:
     return m
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
+@nb.njit(parallel=True, nogil=True, cache=True, error_model="numpy", fastmath=_FAST)
 def select_in_tiles(
     tile_start,
     members,
