@@ -41,7 +41,7 @@ def column_tiles(groups: NDArray, tile_rows: int = TILE_ROWS) -> list[tuple[int,
     --------
     >>> import numpy as np
     >>> column_tiles(np.array([0, 0, 0, 1, 1, 2, 2, 2, 3]), tile_rows=4)
-    [(0, 3), (3, 7), (7, 9)]
+    [(0, 3), (3, 5), (5, 9)]
     """
     groups = np.asarray(groups)
     n = len(groups)

@@ -10,7 +10,7 @@ coarsened and by how much.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -150,7 +150,7 @@ def _colour_field(estimate: BlockEstimate, settings: ViewerSettings) -> tuple[np
 
 def build_viewer_scene(
     settings: ViewerSettings,
-    estimate: BlockEstimate,
+    estimate: BlockEstimate | None,
     samples: pd.DataFrame,
     offset: tuple[float, float, float],
     comparison: BlockEstimate | None = None,
@@ -162,8 +162,9 @@ def build_viewer_scene(
     Parameters
     ----------
     settings : ViewerSettings
-    estimate : BlockEstimate
-        The volume shown (its grade is ``settings.grade``): kriging or a model's prediction.
+    estimate : BlockEstimate or None
+        The volume shown (its grade is ``settings.grade``): kriging or a model's prediction;
+        None draws the drill holes only.
     samples : DataFrame
         ``hole_id, from, x, y, z`` and a ``settings.trace_grade`` column for the drill traces.
     offset : tuple
@@ -176,10 +177,23 @@ def build_viewer_scene(
         (:func:`afg_core.products.propose_holes`); needed when ``settings.zones``.
     """
     budgets = _budgets(settings)
-    block = estimate.block
-    grade = np.asarray(estimate.treo_ppm, dtype=float)
-    log_grade = np.log(np.clip(grade, 1e-6, None))
-    first = start_factor(block)
+    if estimate is None:  # a project with no volume to draw (no REE, no model run): holes only
+        settings = replace(
+            settings,
+            blocks=False,
+            compare=False,
+            slices=(),
+            iso=False,
+            gradient=False,
+            arrows=False,
+            zones=False,
+        )
+    else:
+        block = estimate.block
+        grade = np.asarray(estimate.treo_ppm, dtype=float)
+        log_grade = np.log(np.clip(grade, 1e-6, None))
+        first = start_factor(block)
+        colour, colour_style = _colour_field(estimate, settings)
     scene = Scene(offset, vertical_exaggeration=settings.exaggeration)
     sizes: dict[str, int] = {}
     notes: list[str] = []
@@ -192,8 +206,6 @@ def build_viewer_scene(
             notes.append(
                 f"{label}: drawn on a {built.factor}x coarser grid ({built.factor**3:,} cells averaged into one)"
             )
-
-    colour, colour_style = _colour_field(estimate, settings)
 
     if settings.blocks:
 
