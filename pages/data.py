@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from afg_core.errors import InputError
 from afg_core.geochem import MAJORS, REE_TARGETS, normalise, total_rare_earth_oxides
@@ -89,7 +90,12 @@ with st.expander("Session: save or open", expanded=False):
             st.error(f"Could not open the session: {exc}")
         else:
             for key, value in session.settings.items():
-                st.session_state[key] = value
+                try:
+                    st.session_state[key] = value
+                except StreamlitAPIException:
+                    # A widget already drawn in this run (app.py's sidebar: this server's compute
+                    # engine and block store) keeps its value; Streamlit refuses to change it now.
+                    pass
             st.session_state["opened_session"] = {
                 "name": session.project_name,
                 "created": session.created,

@@ -162,7 +162,17 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh page (own Streamlit session) that records every request leaving localhost."""
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    page = new_session_page(browser)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def new_session_page(browser):
+    """A page in a new browser context (its own Streamlit session) recording requests leaving localhost
+    (``page.external_requests``) and script errors (``page.page_errors``); close its ``context`` after."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, accept_downloads=True)
     page = context.new_page()
     page.external_requests = []
     page.page_errors = []
@@ -174,10 +184,7 @@ def page(browser):
 
     page.on("request", on_request)
     page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    try:
-        yield page
-    finally:
-        context.close()
+    return page
 
 
 def open_page(page, server_url: str, path: str, title: str) -> None:
@@ -198,8 +205,17 @@ def open_page(page, server_url: str, path: str, title: str) -> None:
     except PlaywrightTimeoutError:
         nav = page.evaluate(NAV_TEXTS_JS)
         pytest.fail(f"sidebar navigation is {nav}, not {NAVIGATION}: the page did not run through app.py")
-    # Idle: script not running, no running icon, no spinner, for 1.5 s in a row (the first deep link
-    # is stopped and rerun, which can look idle for a moment in between).
+    # The first deep link is stopped and rerun, which can look idle for a moment in between.
+    wait_until_idle(page)
+    page.wait_for_load_state("load")
+    _fail_on_exception(page, path, title)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
+        '[data-testid="stAlertContentError"]'
+    ).first.inner_text()
+
+
+def wait_until_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until the script is not running, with no running icon and no spinner, for 1.5 s in a row."""
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');
@@ -210,13 +226,8 @@ def open_page(page, server_url: str, path: str, title: str) -> None:
             window.__afgIdleSince = window.__afgIdleSince || performance.now();
             return performance.now() - window.__afgIdleSince > 1500;
         }""",
-        timeout=RUN_TIMEOUT_MS,
+        timeout=timeout_ms,
     )
-    page.wait_for_load_state("load")
-    _fail_on_exception(page, path, title)
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
-        '[data-testid="stAlertContentError"]'
-    ).first.inner_text()
 
 
 def _fail_on_exception(page, path: str, title: str) -> None:
