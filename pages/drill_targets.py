@@ -134,7 +134,9 @@ with right:
                 "contained TREO (t)", format="localized", step=1
             ),
             "mean_probability": st.column_config.NumberColumn("P(> cut-off)", format="%.2f"),
-            "mean_log_sd": st.column_config.NumberColumn("kriging sd (log)", format="%.2f"),
+            "mean_log_sd": st.column_config.NumberColumn(
+                "kriging sd (log)" if source == "kriging" else "sd of log TREO", format="%.2f"
+            ),
             "distance_to_data_m": st.column_config.NumberColumn("to data (m)", format="%.0f"),
             "target_x": st.column_config.NumberColumn("target E (m)", format="%.0f"),
             "target_y": st.column_config.NumberColumn("target N (m)", format="%.0f"),

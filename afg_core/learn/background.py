@@ -23,6 +23,7 @@ completed run.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -44,6 +45,8 @@ FINISHED = ("done", "stopped", "failed")
 HISTORY_COLUMNS = ["model", "epoch", "loss", "val_loss"]
 
 _turns = threading.BoundedSemaphore(MAX_RUNNING)
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,6 +242,8 @@ class TrainingJob:
             epochs = len(self._history)
             self._end("stopped", f"stopped by user after {epochs} epoch{'s' * (epochs != 1)}, {stopped}")
         except Exception as error:  # any failure of the run is reported in the snapshot, not raised
+            # The snapshot carries the message for the page; the traceback goes to the server's log.
+            _log.exception("training run failed")
             self._end("failed", f"failed: {error}", error=f"{type(error).__name__}: {error}")
         else:
             self._end("done", "done", result=result, output=output)
