@@ -25,12 +25,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_kriging_kernel import MODELS  # noqa: E402
 
 from afg_core.geostat import batched_solve  # noqa: E402
 from afg_core.geostat.batched_solve import gpu_available, resolve_solver  # noqa: E402
 from afg_core.geostat.estimation import ordinary_kriging, simple_kriging  # noqa: E402
 from afg_core.geostat.search import SearchNeighbourhood  # noqa: E402
-from afg_core.geostat.variogram import KINDS, Structure, VariogramModel  # noqa: E402
+from afg_core.geostat.variogram import KINDS, VariogramModel  # noqa: E402
 from afg_core.learn.models import LSTMRegressor  # noqa: E402
 
 # Keras copies weights through np.array(variable) (numpy 2 deprecation noise, not ours).
@@ -45,28 +46,7 @@ SIMPLE_MEAN = 0.3
 #: 12 samples at most within 130 m: targets use anything from 0 to 12 samples.
 SEARCH = SearchNeighbourhood(max_samples=12, radius=130.0)
 
-MODELS = {
-    "spherical": VariogramModel("spherical", nugget=0.1, sill=0.8, range=250.0),
-    "exponential": VariogramModel("exponential", nugget=0.1, sill=0.8, range=250.0),
-    "gaussian": VariogramModel("gaussian", nugget=0.05, sill=0.8, range=250.0),
-    "hole-effect": VariogramModel("hole-effect", nugget=0.1, sill=0.8, range=250.0),
-    "linear": VariogramModel("linear", nugget=0.1, sill=0.8, range=250.0),
-    "power": VariogramModel("power", nugget=0.1, sill=0.01, range=1.2),
-    "nested": VariogramModel(
-        "spherical", nugget=0.1, sill=0.4, range=100.0, nested=(Structure("exponential", 0.5, 400.0),)
-    ),
-    "anisotropic": VariogramModel(
-        "exponential",
-        nugget=0.1,
-        sill=0.8,
-        range=300.0,
-        range_minor=120.0,
-        range_vertical=60.0,
-        azimuth=30.0,
-        dip=15.0,
-        plunge=10.0,
-    ),
-}
+# The kernel tests' table: one model per kind, plus a nested and an anisotropic one.
 BOUNDED = [name for name, model in MODELS.items() if model.bounded]
 
 GPU = jax.default_backend() == "gpu"
