@@ -259,7 +259,8 @@ for hole in holes.itertuples(index=False):
             showlegend=bool(hole.rank == holes["rank"].min()),
         )
     )
-plan.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=70))
+# Below the map: above it, the legend ran into the title.
+plan.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), margin=dict(b=80))
 a.plotly_chart(plan, width="stretch")
 
 cutoffs = np.linspace(0, 5 * cutoff, 26)
