@@ -3,8 +3,8 @@
 Data flow: :func:`run_experiment` splits the holes, builds :mod:`fusion` features per fold
 (kriged fields and flux gradients from training holes only), fits the :data:`MODELS`,
 scores them on held-out holes with paired bootstrap intervals, ablates feature groups and
-predicts the block model (:class:`PredictedVolume`). :class:`TrainingJob` runs it on a
-background thread with progress, live loss history and a cooperative Stop.
+predicts the block model (:class:`PredictedVolume`). :class:`TrainingJob` runs it in a
+low-priority child process with progress, live loss history and a cooperative Stop.
 """
 
 from afg_core.learn.background import JobSnapshot, TrainingJob

@@ -287,6 +287,8 @@ class _KerasRegressor(_GradeModel):
         # The network travels (to Dask workers) as its .keras file, read back uncompiled in safe
         # mode as load_model does: the custom loss is needed for training only.
         state = self.__dict__.copy()
+        # A live epoch listener belongs to the process that fitted (a page's, a job's): not sent.
+        state["on_epoch"] = None
         network = state.pop("model_", None)
         if network is not None:
             with tempfile.TemporaryDirectory() as folder:
