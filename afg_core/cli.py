@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from afg_core.errors import InputError
-from afg_core.geochem import REE_TARGETS
 from afg_core.runtime import configure_backends
 
 
@@ -63,23 +62,49 @@ def _variogram(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade_and_cutoff(project, grade: str | None, cutoff: float | None) -> tuple[str, float]:
+    """The grade of ``--grade`` (default: the project's headline grade) and its cut-off (ppm).
+
+    ``--cutoff`` wins; else project.toml's ``[cutoffs]`` (the one cut-off lookup).
+    """
+    from afg_core.products.targets import default_grade
+
+    grade = grade or default_grade(project)
+    if cutoff is None:
+        try:
+            cutoff = project.settings.cutoff(grade)
+        except InputError as missing:
+            raise InputError(
+                missing.message,
+                file="project.toml",
+                column=grade,
+                fix=f"pass --cutoff <ppm>, or add {grade} = <ppm> under [cutoffs] in project.toml",
+            ) from None
+    if not cutoff > 0:
+        raise InputError(
+            f"the cut-off must be above 0 ppm, not {cutoff:g}", column=grade, fix="pass --cutoff <ppm>"
+        )
+    return grade, float(cutoff)
+
+
 def _targets(args: argparse.Namespace) -> int:
     from afg_core.geostat.cluster import dask_client
     from afg_core.io.project import load_project
-    from afg_core.products.targets import estimate_treo_blocks, rank_drill_targets
+    from afg_core.products.targets import estimate_grade_blocks, rank_drill_targets
 
     project = load_project(args.project_dir)
     samples = project.drillholes.samples
+    grade, cutoff = _grade_and_cutoff(project, args.grade, args.cutoff)
     client = dask_client(args.scheduler)
     try:
-        estimate = estimate_treo_blocks(
-            samples, cell_size=(args.cell, args.cell, args.cell / 5), client=client
+        estimate = estimate_grade_blocks(
+            samples, grade, cell_size=(args.cell, args.cell, args.cell / 5), client=client
         )
     finally:
         if client is not None:
             client.close()
-    cutoff = args.cutoff or project.settings.cutoff("TREO")
     table = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy())
+    print(f"{estimate.samples_note} {len(table)} zones likely above {cutoff:g} ppm {grade}:")
     print(table.head(args.top).to_string(index=False))
     if args.csv:
         table.to_csv(args.csv, index=False)
@@ -102,7 +127,10 @@ def _targets(args: argparse.Namespace) -> int:
             write_table(blocks, out / "blocks.parquet"),
             write_estimate_vti(estimate, cutoff, out / "blocks.vti"),
             write_plan_geotiff(
-                estimate.block, estimate.treo_ppm, out / "treo_max_plan.tif", project.settings.crs
+                estimate.block,
+                estimate.grade_ppm,
+                out / f"{grade.lower()}_max_plan.tif",
+                project.settings.crs,
             ),
             write_omf(
                 out / "targets.omf",
@@ -120,37 +148,53 @@ def _targets(args: argparse.Namespace) -> int:
 
 
 def _krige(args: argparse.Namespace) -> int:
+    from afg_core.geostat.blockstore import VARIANCE_SUFFIX
     from afg_core.geostat.cluster import dask_client
     from afg_core.io.project import load_project
     from afg_core.products.exports import write_store_csv, write_store_parquet
-    from afg_core.products.targets import estimate_from_store, krige_treo_to_store, rank_drill_targets
+    from afg_core.products.targets import (
+        estimate_from_store,
+        grade_samples,
+        krige_grade_to_store,
+        log_field,
+        rank_drill_targets,
+    )
 
     project = load_project(args.project_dir)
     samples = project.drillholes.samples
+    grade, cutoff = _grade_and_cutoff(project, args.grade, args.cutoff)
+    kept = grade_samples(samples, grade)  # a grade that cannot be kriged stops before the store is replaced
     client = dask_client(args.scheduler)
     bar = _ProgressBar()
     try:
-        store = krige_treo_to_store(
+        store = krige_grade_to_store(
             samples,
             args.store,
+            grade,
             cell_size=(args.cell, args.cell, args.cell / 2),
             client=client,
-            progress=lambda share: bar.update(share, "kriging log TREO chunk by chunk"),
+            progress=lambda share: bar.update(share, f"kriging log {grade} chunk by chunk"),
         )
     finally:
         bar.close()
         if client is not None:
             client.close()
     nx, ny, nz = store.block.shape
-    print(f"log TREO kriged onto {store.block.n_cells:,} cells ({nx} x {ny} x {nz}) in {args.store}")
-    fields = ["log_TREO", "log_TREO_variance"]
+    print(
+        f"log {grade} kriged from {kept.used:,} of {kept.total:,} samples onto {store.block.n_cells:,} cells "
+        f"({nx} x {ny} x {nz}) in {args.store}"
+        + (f"; {kept.zero_assays:,} assays of 0 ppm taken as below detection" if kept.zero_assays else "")
+    )
+    fields = [log_field(grade), f"{log_field(grade)}{VARIANCE_SUFFIX}"]
     for path, write in ((args.parquet, write_store_parquet), (args.csv, write_store_csv)):
         if path is not None:
             print(f"written: {write(store, path, fields)} (streamed by chunk)")
-    estimate = estimate_from_store(store)
-    cutoff = args.cutoff or project.settings.cutoff("TREO")
+    estimate = estimate_from_store(store, grade)
     table = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy())
-    print(f"targets on {estimate.block.n_cells:,} averaged cells of {estimate.block.cell_size} m:")
+    print(
+        f"{grade} targets above {cutoff:g} ppm on {estimate.block.n_cells:,} averaged cells of "
+        f"{estimate.block.cell_size} m:"
+    )
     print(table.head(args.top).to_string(index=False))
     return 0
 
@@ -220,16 +264,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_report(project, result, out_dir: Path) -> Path:
-    """``report.html`` of a run: its comparison and model cards, and targets from its predicted TREO volume."""
+    """``report.html`` of a run: its comparison and model cards, and targets from its predicted volume.
+
+    The targets are of the volume's first grade with a cut-off (TREO for rare earths, else the
+    first target with one in project.toml); none without such a grade.
+    """
     from afg_core.products.report_html import read_model_cards, write_report_html
     from afg_core.products.targets import estimate_from_volume
 
     content = {}
     volume = result.volume
-    if volume is not None and "TREO" in volume.log_mean:
-        estimate = estimate_from_volume(volume, "TREO")
-        cutoff = volume.cutoffs.get("TREO", project.settings.cutoff("TREO"))
-        content = _ranked_targets(project, estimate, cutoff, top=15)
+    grade = next((g for g in volume.cutoffs if g in volume.log_mean), None) if volume is not None else None
+    if grade is not None:
+        estimate = estimate_from_volume(volume, grade)
+        content = _ranked_targets(project, estimate, volume.cutoffs[grade], top=15)
     return write_report_html(
         out_dir / "report.html",
         title=f"AFG run: {project.settings.name or project.folder.name}",
@@ -253,16 +301,23 @@ def _ranked_targets(project, estimate, cutoff: float, top: int) -> dict:
 def _report(args: argparse.Namespace) -> int:
     from afg_core.io.project import load_project
     from afg_core.products.report_html import write_report_html
-    from afg_core.products.targets import estimate_treo_blocks
+    from afg_core.products.targets import estimate_grade_blocks, target_grades
 
     project = load_project(args.project_dir)
     samples = project.drillholes.samples
     content = {}
-    if any(e in samples for e in REE_TARGETS):
-        estimate = estimate_treo_blocks(samples, cell_size=(args.cell, args.cell, args.cell / 5))
-        content = _ranked_targets(project, estimate, args.cutoff or project.settings.cutoff("TREO"), args.top)
+    if args.grade is not None or target_grades(project):
+        grade, cutoff = _grade_and_cutoff(project, args.grade, args.cutoff)
+        estimate = estimate_grade_blocks(samples, grade, cell_size=(args.cell, args.cell, args.cell / 5))
+        print(estimate.samples_note)
+        content = _ranked_targets(project, estimate, cutoff, args.top)
     else:
-        print("note: no REE assays in the project: no TREO targets in the report", file=sys.stderr)
+        targets = ", ".join(project.settings.target_elements) or "none"
+        print(
+            f"note: none of the project's target elements ({targets}) is assayed: no targets in the report "
+            "(name one with --grade)",
+            file=sys.stderr,
+        )
     path = write_report_html(
         args.out,
         title=f"AFG report: {project.settings.name or project.folder.name}",
@@ -322,11 +377,17 @@ def main(argv: list[str] | None = None) -> int:
     variogram.add_argument("--max-lag", type=float, default=None)
     variogram.set_defaults(run=_variogram)
 
-    targets = commands.add_parser("targets", help="krige TREO to blocks and rank drill targets")
-    targets.add_argument("project_dir", type=Path)
-    targets.add_argument(
-        "--cutoff", type=float, default=None, help="TREO cut-off, ppm (default: project.toml)"
+    grade_help = (
+        "grade to target: an assayed element (e.g. Ni) or TREO (default: TREO for rare-earth targets, "
+        "else the first assayed target element of project.toml)"
     )
+    cutoff_help = "cut-off of the grade, ppm (default: [cutoffs] of project.toml)"
+    targets = commands.add_parser(
+        "targets", help="krige a grade (TREO, Ni...) to blocks and rank drill targets"
+    )
+    targets.add_argument("project_dir", type=Path)
+    targets.add_argument("--grade", default=None, help=grade_help)
+    targets.add_argument("--cutoff", type=float, default=None, help=cutoff_help)
     targets.add_argument("--cell", type=float, default=50.0, help="block size in x and y, m (z is a fifth)")
     targets.add_argument("--top", type=int, default=10)
     targets.add_argument("--csv", type=Path, default=None)
@@ -339,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         "--export",
         type=Path,
         default=None,
-        help="folder for targets.csv, blocks.csv/.parquet/.vti, a GeoTIFF plan of the highest TREO per column "
+        help="folder for targets.csv, blocks.csv/.parquet/.vti, a GeoTIFF plan of the highest grade per column "
         "and targets.omf (holes, blocks, targets and proposed holes of the --top zones, for Leapfrog and others)",
     )
     targets.set_defaults(run=_targets)
@@ -373,10 +434,11 @@ def main(argv: list[str] | None = None) -> int:
 
     krige = commands.add_parser(
         "krige",
-        help="krige log TREO onto a block model of any size, written chunk by chunk to a zarr store "
+        help="krige a log grade (TREO, Ni...) onto a block model of any size, written chunk by chunk to a zarr store "
         "(out of core), then rank targets on an averaged copy",
     )
     krige.add_argument("project_dir", type=Path)
+    krige.add_argument("--grade", default=None, help=grade_help)
     krige.add_argument("--store", type=Path, required=True, help="folder of the zarr block store (replaced)")
     krige.add_argument("--cell", type=float, default=10.0, help="block size in x and y, m (z is half)")
     krige.add_argument(
@@ -386,20 +448,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     krige.add_argument("--parquet", type=Path, default=None, help="stream the estimated cells to Parquet")
     krige.add_argument("--csv", type=Path, default=None, help="stream the estimated cells to CSV")
-    krige.add_argument("--cutoff", type=float, default=None, help="TREO cut-off, ppm (default: project.toml)")
+    krige.add_argument("--cutoff", type=float, default=None, help=cutoff_help)
     krige.add_argument("--top", type=int, default=10)
     krige.set_defaults(run=_krige)
 
     report = commands.add_parser(
         "report",
-        help="self-contained HTML report (opens offline): project, TREO variogram, ranked targets with proposed "
-        "holes, grade-tonnage and plan; `run` writes one with the model comparison too",
+        help="self-contained HTML report (opens offline): project, variogram of the grade, ranked targets with "
+        "proposed holes, grade-tonnage and plan; `run` writes one with the model comparison too",
     )
     report.add_argument("project_dir", type=Path)
     report.add_argument("--out", type=Path, required=True, help="the .html file to write")
-    report.add_argument(
-        "--cutoff", type=float, default=None, help="TREO cut-off, ppm (default: project.toml)"
-    )
+    report.add_argument("--grade", default=None, help=grade_help)
+    report.add_argument("--cutoff", type=float, default=None, help=cutoff_help)
     report.add_argument("--cell", type=float, default=50.0, help="block size in x and y, m (z is a fifth)")
     report.add_argument("--top", type=int, default=15, help="zones that get a proposed hole")
     report.set_defaults(run=_report)

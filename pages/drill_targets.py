@@ -1,4 +1,4 @@
-"""Drill Targets: zones likely above the TREO cut-off, ranked, with a grade-tonnage curve."""
+"""Drill Targets: zones likely above a grade's cut-off (TREO, Ni...), ranked, with proposed holes."""
 
 import tempfile
 from pathlib import Path
@@ -7,28 +7,34 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from afg_core.geochem import REE_TARGETS
+from afg_core.errors import InputError
 from afg_core.learn.fusion import Surface
 from afg_core.products import (
     estimate_from_volume,
     estimate_table,
+    grade_columns,
     grade_tonnage,
     grade_tonnage_band,
     propose_holes,
     rank_drill_targets,
+    starting_cutoff,
     write_estimate_vti,
     write_omf,
     write_plan_geotiff,
 )
 from afg_core.products.report_html import build_report_html, read_model_cards
 from ui.plots import heatmap
-from ui.state import current_project, model_volume, project_key, store_estimate, treo_blocks
+from ui.state import current_project, grade_blocks, model_volume, project_grades, project_key, store_estimate
 
 st.title("Drill Targets")
 project = current_project()
 samples = project.drillholes.samples
-if not any(e in samples for e in REE_TARGETS):
-    st.info("No REE assays in this project: no TREO targets.")
+grades = project_grades()
+if not grades:
+    st.info(
+        f"None of the project's target elements ({', '.join(project.settings.target_elements) or 'none'}) is "
+        "assayed: no drill targets. Name assayed elements in target_elements of project.toml (e.g. Cu, Ni)."
+    )
     st.stop()
 
 
@@ -82,15 +88,29 @@ def _report_bytes(
 
 left, right = st.columns([1, 3])
 with left:
+    grade = grades[0]
+    if len(grades) > 1:
+        grade = st.selectbox(
+            "Grade", grades, help="TREO for rare earths, then each assayed target element of project.toml"
+        )
+    start, start_note = starting_cutoff(project, grade)
     cutoff = st.number_input(
-        "TREO cut-off (ppm)", 100.0, 50_000.0, float(project.settings.cutoff("TREO")), step=100.0
+        f"{grade} cut-off (ppm)",
+        0.01,
+        1_000_000.0,
+        start,
+        step=float(10 ** np.floor(np.log10(start))),
+        format="%g",
+        key=f"cutoff_{grade}",  # each grade keeps its own cut-off
     )
-    min_probability = st.slider("Minimum P(TREO > cut-off)", 0.1, 0.95, 0.5, step=0.05)
+    if start_note:
+        st.caption(start_note)
+    min_probability = st.slider(f"Minimum P({grade} > cut-off)", 0.1, 0.95, 0.5, step=0.05)
     cell = st.select_slider("Block size in x and y (m)", [25.0, 50.0, 100.0], 50.0)
     density = st.number_input("Dry bulk density (t/m³)", 2.0, 5.0, 3.3, step=0.1)
     predicted = model_volume()
-    stored = store_estimate()
-    sources = ["kriging"] + (["model"] if predicted is not None and "TREO" in predicted.log_mean else [])
+    stored = store_estimate(grade)
+    sources = ["kriging"] + (["model"] if predicted is not None and grade in predicted.log_mean else [])
     sources += ["store"] if stored is not None else []
     source = "kriging"
     if len(sources) > 1:
@@ -108,9 +128,14 @@ with left:
 if source == "store":
     estimate = stored
 elif source == "model":
-    estimate = estimate_from_volume(predicted, "TREO")
+    estimate = estimate_from_volume(predicted, grade)
 else:
-    estimate = treo_blocks((cell, cell, 10.0))
+    try:
+        estimate = grade_blocks(grade, (cell, cell, 10.0))
+    except InputError as error:
+        st.error(f"{grade} cannot be kriged: {error}")
+        st.stop()
+    st.caption(estimate.samples_note)
 if estimate.block.cell_size[0] > cell:
     st.info(
         f"The data cover a large area: blocks widened to {estimate.block.cell_size[0]:,.0f} m in x and y to keep "
@@ -119,23 +144,24 @@ if estimate.block.cell_size[0] > cell:
 ranking = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy(), min_probability, density)
 
 with right:
-    st.subheader(f"{len(ranking)} target zones")
+    st.subheader(f"{len(ranking)} {grade} target zones")
+    names = grade_columns(grade)
     whole = st.column_config.NumberColumn(format="localized", step=1)
     st.dataframe(
         ranking,
         hide_index=True,
         width="stretch",
-        column_config={
+        column_config={  # grade columns are named after the grade (grade_columns)
             "rank": st.column_config.NumberColumn("rank", width="small"),
             "cells": st.column_config.NumberColumn("cells", width="small"),
             "tonnes": st.column_config.NumberColumn("tonnes", format="localized", step=1),
-            "mean_treo_ppm": st.column_config.NumberColumn("mean TREO (ppm)", format="localized", step=1),
-            "contained_treo_t": st.column_config.NumberColumn(
-                "contained TREO (t)", format="localized", step=1
+            names.mean: st.column_config.NumberColumn(f"mean {grade} (ppm)", format="localized", step=1),
+            names.contained: st.column_config.NumberColumn(
+                f"contained {grade} (t)", format="localized", step=1
             ),
             "mean_probability": st.column_config.NumberColumn("P(> cut-off)", format="%.2f"),
             "mean_log_sd": st.column_config.NumberColumn(
-                "kriging sd (log)" if source == "kriging" else "sd of log TREO", format="%.2f"
+                "kriging sd (log)" if source == "kriging" else f"sd of log {grade}", format="%.2f"
             ),
             "distance_to_data_m": st.column_config.NumberColumn("to data (m)", format="%.0f"),
             "target_x": st.column_config.NumberColumn("target E (m)", format="%.0f"),
@@ -166,15 +192,17 @@ with right:
         with tempfile.TemporaryDirectory() as folder:
             vti = write_estimate_vti(estimate, cutoff, Path(folder) / "blocks.vti").read_bytes()
             tif = write_plan_geotiff(
-                estimate.block, estimate.treo_ppm, Path(folder) / "plan.tif", project.settings.crs
+                estimate.block, estimate.grade_ppm, Path(folder) / "plan.tif", project.settings.crs
             ).read_bytes()
         st.download_button("Blocks (VTK image, .vti)", vti, "blocks.vti")
-        st.download_button("Plan of the highest TREO per column (GeoTIFF)", tif, "treo_max_plan.tif")
+        st.download_button(
+            f"Plan of the highest {grade} per column (GeoTIFF)", tif, f"{grade.lower()}_max_plan.tif"
+        )
     latest = st.session_state.get("latest_experiment")
     if not latest or latest.get("project") != project_key():
         latest = None
     run = str(latest.get("folder", id(latest["result"]))) if latest else ""
-    view = (project_key(), source, run, cell, cutoff, min_probability, density)
+    view = (project_key(), grade, source, run, cell, cutoff, min_probability, density)
     # Built when clicked (deferred), then cached for this view.
     st.download_button(
         "Holes, blocks, targets and proposed holes (OMF, for Leapfrog and other mining software)",
@@ -198,32 +226,33 @@ with right:
     )
 if source == "kriging":
     how = (
-        "TREO kriged in log space (automatic variogram of the samples), back-transformed with exp(m + s²/2); "
-        "P(TREO > cut-off) treats log TREO as Gaussian with the kriging variance."
+        f"{grade} kriged in log space (automatic variogram of the samples), back-transformed with exp(m + s²/2); "
+        f"P({grade} > cut-off) treats log {grade} as Gaussian with the kriging variance."
     )
 elif source == "store":
     how = (
-        f"TREO kriged out of core into the block store, read as {stored.block.cell_size[0]:g} m averages of log "
-        "TREO and of the kriging variance (the point-support spread: probabilities stay on the cautious side)."
+        f"{grade} kriged out of core into the block store, read as {stored.block.cell_size[0]:g} m averages of "
+        f"log {grade} and of the kriging variance (the point-support spread: probabilities stay on the cautious side)."
     )
 else:
     how = (
-        f"TREO from the {predicted.model} ensemble ({predicted.members} members, hole bootstrap): mean log TREO, "
-        "spread = ensemble variance + the model's held-out residual variance; P(TREO > cut-off) lognormal."
+        f"{grade} from the {predicted.model} ensemble ({predicted.members} members, hole bootstrap): mean log "
+        f"{grade}, spread = ensemble variance + the model's held-out residual variance; P({grade} > cut-off) "
+        "lognormal."
     )
 st.caption(
-    f"Score = contained TREO x mean probability. {how} distance_to_data_m: from the zone's best cell to "
+    f"Score = contained {grade} x mean probability. {how} distance_to_data_m: from the zone's best cell to "
     "the nearest assay."
 )
 
 block = estimate.block
 xs, ys, _ = block.axes()
-grade = block.reshape(estimate.treo_ppm)
+grid = block.reshape(estimate.grade_ppm)
 with np.errstate(all="ignore"):
-    best = np.nanmax(np.where(np.isfinite(grade), grade, -np.inf), axis=2)
+    best = np.nanmax(np.where(np.isfinite(grid), grid, -np.inf), axis=2)
 best[~np.isfinite(best)] = np.nan
 a, b = st.columns(2)
-plan = heatmap(xs, ys, np.log10(best).T, "Highest block TREO in each column", "log10 ppm", "YlOrRd")
+plan = heatmap(xs, ys, np.log10(best).T, f"Highest block {grade} in each column", "log10 ppm", "YlOrRd")
 plan.add_trace(
     go.Scatter(
         x=samples.groupby("hole_id")["x"].first(),
@@ -266,8 +295,8 @@ a.plotly_chart(plan, width="stretch")
 cutoffs = np.linspace(0, 5 * cutoff, 26)
 curve = grade_tonnage(estimate, cutoffs, density)
 gt = go.Figure()
-if source == "model" and "TREO" in predicted.member_log:
-    band = grade_tonnage_band(predicted, cutoffs, "TREO", density)
+if source == "model" and grade in predicted.member_log:
+    band = grade_tonnage_band(predicted, cutoffs, grade, density)
     gt.add_trace(
         go.Scatter(
             x=np.concatenate([band["cutoff_ppm"], band["cutoff_ppm"][::-1]]),
@@ -282,14 +311,14 @@ if source == "model" and "TREO" in predicted.member_log:
 gt.add_trace(
     go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="tonnes (Mt)", line=dict(color="#1f77b4"))
 )
-gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["mean_treo_ppm"], name="mean TREO (ppm)", yaxis="y2"))
+gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve[names.mean], name=f"mean {grade} (ppm)", yaxis="y2"))
 gt.update_layout(
     template="plotly_white",
     height=420,
-    title="Grade-tonnage (estimated blocks)",
-    xaxis_title="TREO cut-off (ppm)",
+    title=f"Grade-tonnage of {grade} (estimated blocks)",
+    xaxis_title=f"{grade} cut-off (ppm)",
     yaxis_title="Mt above cut-off",
-    yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right", showgrid=False),
+    yaxis2=dict(title=f"mean {grade} (ppm)", overlaying="y", side="right", showgrid=False),
     margin=dict(l=10, r=10, t=40, b=10),
 )
 b.plotly_chart(gt, width="stretch")

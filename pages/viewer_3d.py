@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
+from afg_core.errors import InputError
 from afg_core.geochem import REE_TARGETS, total_rare_earth_oxides
 from afg_core.learn.fusion import Surface
 from afg_core.products import (
@@ -13,9 +14,10 @@ from afg_core.products import (
     estimate_from_volume,
     export_scene_html,
     scene_offset,
+    starting_cutoff,
 )
 from afg_core.products.viewer import ViewerSettings, build_viewer_scene, grade_unit
-from ui.state import current_project, model_volume, project_key, store_estimate, treo_blocks
+from ui.state import current_project, grade_blocks, model_volume, project_grades, project_key, store_estimate
 from ui.view3d import show_scene_html
 
 st.title("3D Viewer")
@@ -26,35 +28,44 @@ if ree:
     samples["TREO"] = total_rare_earth_oxides(samples[ree])
 trace_options = (["TREO"] if ree else []) + project.drillholes.elements
 predicted = model_volume()
-stored = store_estimate()
-has_volume = bool(ree) or predicted is not None or stored is not None
+krigeable = project_grades()  # TREO or the target elements, kriged on demand
+modelled = list(predicted.log_mean) if predicted is not None else []
+grade_options = krigeable + [g for g in modelled if g not in krigeable]
+has_volume = bool(grade_options)
 
 with st.sidebar:
     st.markdown("#### Layers")
-    sources = (["kriging"] if ree else []) + (["model"] if predicted is not None else [])
-    sources += ["store"] if stored is not None else []
-    source = sources[0] if sources else "kriging"
-    grade = "TREO"
-    if len(sources) > 1 or (sources and source != "kriging"):
-        labels = {"kriging": "kriging (TREO)", "store": "block store (TREO)"}
-        if predicted is not None:
-            labels["model"] = f"model ({predicted.model} ensemble)"
-        source = st.radio(
-            "Volume from",
-            sources,
-            format_func=labels.get,
-            horizontal=True,
-            help="The model's predicted volume comes from the latest run of the Train page; the block store "
-            "is the one named under Compute engine",
-        )
-        if source == "model":
-            grades = list(predicted.log_mean)
-            grade = st.selectbox("Grade", grades, index=grades.index("TREO") if "TREO" in grades else 0)
+    grade, source, stored = "TREO", "kriging", None
     if has_volume:
-        unit = grade_unit(grade)
-        cutoff = st.number_input(
-            f"{grade} cut-off ({unit})", 0.01, 100_000.0, float(project.settings.cutoff(grade)), format="%g"
+        grade = st.selectbox(
+            "Grade",
+            grade_options,
+            help="TREO for rare earths and each assayed target element (kriged), plus the grades of the latest "
+            "Train run's predicted volume",
         )
+        stored = store_estimate(grade)
+        sources = (["kriging"] if grade in krigeable else []) + (["model"] if grade in modelled else [])
+        sources += ["store"] if stored is not None else []
+        source = sources[0]
+        if len(sources) > 1:
+            labels = {"kriging": f"kriging ({grade})", "store": f"block store ({grade})"}
+            if predicted is not None:
+                labels["model"] = f"model ({predicted.model} ensemble)"
+            source = st.radio(
+                "Volume from",
+                sources,
+                format_func=labels.get,
+                horizontal=True,
+                help="The model's predicted volume comes from the latest run of the Train page; the block store "
+                "is the one named under Compute engine",
+            )
+        unit = grade_unit(grade)
+        start, start_note = starting_cutoff(project, grade)
+        cutoff = st.number_input(
+            f"{grade} cut-off ({unit})", 0.01, 1_000_000.0, start, format="%g", key=f"viewer_cutoff_{grade}"
+        )
+        if start_note:
+            st.caption(start_note)
         colour_by = st.radio(
             "Colour blocks and slices by",
             ["grade", "probability", "uncertainty"],
@@ -70,8 +81,8 @@ with st.sidebar:
         compare = st.checkbox(
             "Kriged volume for comparison",
             value=False,
-            disabled=source == "kriging" or not ree,
-            help="The kriged TREO above the cut-off as a blue shell, beside the model's (or the store's) blocks",
+            disabled=source == "kriging" or grade not in krigeable,
+            help="The kriged grade above the cut-off as a blue shell, beside the model's (or the store's) blocks",
         )
     with st.expander("Slices"):
         slices = tuple(a for a in "xyz" if st.checkbox(f"{a.upper()} slice", value=False, key=f"slice_{a}"))
@@ -83,7 +94,7 @@ with st.sidebar:
     with st.expander("Drill holes and targets", expanded=True):
         traces = st.checkbox("Drill holes", value=True)
         trace_grade = st.selectbox("Colour holes by", trace_options)
-        zones = st.checkbox("Target zones and proposed holes", value=False, disabled=not ree)
+        zones = st.checkbox("Target zones and proposed holes", value=False, disabled=not has_volume)
         min_probability = st.slider("Minimum P(> cut-off) of a zone", 0.1, 0.95, 0.5, 0.05)
     exaggeration = st.slider(
         "Vertical exaggeration",
@@ -96,9 +107,13 @@ with st.sidebar:
 
 estimate = None
 if has_volume:
-    estimate = {"kriging": treo_blocks, "store": lambda: stored}.get(
-        source, lambda: estimate_from_volume(predicted, grade)
-    )()
+    try:
+        estimate = {"kriging": lambda: grade_blocks(grade), "store": lambda: stored}.get(
+            source, lambda: estimate_from_volume(predicted, grade)
+        )()
+    except InputError as error:
+        st.error(f"{grade} cannot be kriged: {error}")
+        st.stop()
     if slices:
         block = estimate.block
         low = np.asarray(block.origin) - 0.5 * np.asarray(block.cell_size)
@@ -142,7 +157,7 @@ if slices and has_volume:
 def _scene(key: str, settings: ViewerSettings) -> tuple[str, tuple[str, ...], float]:
     """The exported page, the decimation notes and the page size (MB), cached by data and settings."""
     offset = scene_offset(samples[["x", "y", "z"]].dropna().to_numpy())
-    comparison = treo_blocks() if settings.compare else None
+    comparison = grade_blocks(settings.grade) if settings.compare else None
     built = build_viewer_scene(
         settings,
         estimate,
@@ -160,15 +175,15 @@ try:
     volume_key = {
         "model": f"{project_key()}|{id(predicted)}",
         "store": f"{project_key()}|{st.session_state.get('block_store')}|{id(stored)}",
-    }.get(source, project_key())
+    }.get(source, f"{project_key()}|kriging")
     html, notes, size_mb = _scene(volume_key, settings)
 except SceneExportError as exc:
     st.error(f"The 3D view could not be drawn: {exc}")
 else:
     show_scene_html(html, height=720, key="scene3d")
     what = {
-        "kriging": "ordinary kriging of log TREO",
-        "store": f"the block store's log TREO, averaged to {stored.block.cell_size[0]:g} m cells"
+        "kriging": f"ordinary kriging of log {grade}",
+        "store": f"the block store's log {grade}, averaged to {stored.block.cell_size[0]:g} m cells"
         if stored is not None
         else "",
     }.get(source, f"the model ensemble's ({predicted.model}) expected {grade}" if predicted else "")

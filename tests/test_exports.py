@@ -57,14 +57,14 @@ def test_vti_round_trip_keeps_cells_in_place(estimate: BlockEstimate, tmp_path) 
 def test_geotiff_plan_is_north_up_in_the_project_crs(estimate: BlockEstimate, tmp_path) -> None:
     import rasterio
 
-    path = write_plan_geotiff(estimate.block, estimate.treo_ppm, tmp_path / "plan.tif", "EPSG:28350")
+    path = write_plan_geotiff(estimate.block, estimate.grade_ppm, tmp_path / "plan.tif", "EPSG:28350")
     with rasterio.open(path) as dataset:
         plan = dataset.read(1)
         assert dataset.crs.to_epsg() == 28350 and plan.shape == (3, 4)
         west, north = dataset.transform * (0, 0)
         assert (west, north) == (500_000.0 - 12.5, 7_000_000.0 + 2.5 * 50.0)
         # The pixel at the block's north-east corner holds the column's highest grade.
-        grid = estimate.block.reshape(estimate.treo_ppm)
+        grid = estimate.block.reshape(estimate.grade_ppm)
         assert plan[0, 3] == pytest.approx(np.nanmax(grid[3, 2, :]), rel=1e-6)
         assert np.isnan(plan[2, 0])  # the masked south-west column
 

@@ -42,12 +42,12 @@ def demo_store(tmp_path_factory) -> str:
     """The app's demo project kriged out of core into a block store (50 m cells)."""
     open_page()  # makes sure the app's demo project exists
     from afg_core.io import load_project
-    from afg_core.products.targets import krige_treo_to_store
+    from afg_core.products.targets import krige_grade_to_store
     from ui.state import _demo_folder
 
     samples = load_project(_demo_folder()).drillholes.samples
     path = tmp_path_factory.mktemp("store") / "model.zarr"
-    krige_treo_to_store(samples, path, cell_size=(50.0, 50.0, 10.0))
+    krige_grade_to_store(samples, path, "TREO", cell_size=(50.0, 50.0, 10.0))
     return str(path)
 
 

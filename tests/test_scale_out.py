@@ -208,18 +208,18 @@ def test_volume_ensemble_fitted_and_predicted_on_the_cluster_equals_in_process(c
 
 
 def test_krige_command_streams_an_out_of_core_store_on_a_local_cluster(cli_demo, tmp_path, afg_cli) -> None:
-    from afg_core.products.targets import krige_treo_to_store
+    from afg_core.products.targets import krige_grade_to_store
 
     folder, _ = cli_demo
     out = tmp_path / "blocks.parquet"
     args = ("krige", str(folder), "--store", str(tmp_path / "s.zarr"), "--cell", "50", "--parquet", str(out))
     done = afg_cli(*args, "--scheduler", "local", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "kriged onto" in done.stdout and "rank" in done.stdout
+    assert "log TREO kriged from" in done.stdout and "samples onto" in done.stdout and "rank" in done.stdout
     from afg_core.io.project import load_project
 
     samples = load_project(folder).drillholes.samples
-    store = krige_treo_to_store(samples, tmp_path / "here.zarr", cell_size=(50.0, 50.0, 25.0))
+    store = krige_grade_to_store(samples, tmp_path / "here.zarr", "TREO", cell_size=(50.0, 50.0, 25.0))
     remote = pd.read_parquet(out).sort_values("cell", ignore_index=True)
     local = pd.concat(store.iter_tables(["log_TREO", "log_TREO_variance"])).sort_values(
         "cell", ignore_index=True

@@ -22,8 +22,8 @@ from afg_core.errors import InputError
 from afg_core.geostat.blockstore import BlockStore
 from afg_core.geostat.cluster import dask_client
 from afg_core.io import Project, load_project
-from afg_core.products import BlockEstimate, estimate_treo_blocks
-from afg_core.products.targets import estimate_from_store
+from afg_core.products import BlockEstimate, estimate_grade_blocks
+from afg_core.products.targets import TREO, estimate_from_store, log_field, target_grades
 from afg_core.spectral import SpectralPCA, spectral_pca
 from ui._compat import leave_legacy_pages_mode
 from ui.training import adopt_finished_run
@@ -140,38 +140,50 @@ def compute_client():
         return None
 
 
-@st.cache_resource(show_spinner="Kriging TREO onto the block model...", max_entries=8)
-def _blocks(folder: str, stamp: float, cell_size: tuple[float, float, float], engine: str) -> BlockEstimate:
+@st.cache_resource(show_spinner="Kriging the grade onto the block model...", max_entries=8)
+def _blocks(
+    folder: str, stamp: float, grade: str, cell_size: tuple[float, float, float], engine: str
+) -> BlockEstimate:
     client = compute_client() if engine != "threads" else None
-    return estimate_treo_blocks(_load(folder, stamp).drillholes.samples, cell_size=cell_size, client=client)
+    samples = _load(folder, stamp).drillholes.samples
+    return estimate_grade_blocks(samples, grade, cell_size=cell_size, client=client)
 
 
 @st.cache_resource(show_spinner="Reading an averaged copy of the block store...", max_entries=4)
-def _store_estimate(path: str, stamp: float) -> BlockEstimate:
-    return estimate_from_store(BlockStore.open(path))
+def _store_estimate(path: str, stamp: float, grade: str) -> BlockEstimate:
+    return estimate_from_store(BlockStore.open(path), grade)
 
 
-def store_estimate() -> BlockEstimate | None:
-    """Log TREO of the block store named in the sidebar (averaged to fit), or None with the reason shown."""
+def store_estimate(grade: str = TREO) -> BlockEstimate | None:
+    """Log ``grade`` of the block store named in the sidebar (averaged to fit), or None.
+
+    None with the reason shown in the sidebar when the store cannot be read; None quietly
+    when it holds other grades only (the pages offer the store for the grades it has).
+    """
     path = st.session_state.get("block_store", "").strip()
     if not path:
         return None
     try:
         store = BlockStore.open(path)
-        if "log_TREO" not in store.names:
-            raise ValueError(
-                f"{path} holds {list(store.names)}, not log_TREO (write it with `afg_core krige`)"
-            )
     except ValueError as error:
         st.sidebar.error(str(error))
         return None
-    return _store_estimate(path, Path(path, "zarr.json").stat().st_mtime)
+    if log_field(grade) not in store.names:
+        return None
+    return _store_estimate(path, Path(path, "zarr.json").stat().st_mtime, grade)
 
 
-def treo_blocks(cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0)) -> BlockEstimate:
-    """Kriged log TREO on a block model of the current project (on the chosen compute engine)."""
+def project_grades() -> list[str]:
+    """Grades the current project can be targeted for, headline first (TREO, or its target elements)."""
+    return target_grades(current_project())
+
+
+def grade_blocks(
+    grade: str = TREO, cell_size: tuple[float, float, float] = (50.0, 50.0, 10.0)
+) -> BlockEstimate:
+    """Kriged log ``grade`` on a block model of the current project (on the chosen compute engine)."""
     folder = current_project_dir()
-    return _blocks(folder, _stamp(folder), cell_size, st.session_state.get("engine", "threads"))
+    return _blocks(folder, _stamp(folder), grade, cell_size, st.session_state.get("engine", "threads"))
 
 
 def model_volume():

@@ -16,7 +16,7 @@ import pandas as pd
 from afg_core.geostat.blockmodel import BlockModel
 from afg_core.geostat.blockstore import BlockStore
 from afg_core.learn.experiment import PredictedVolume
-from afg_core.products.targets import BlockEstimate
+from afg_core.products.targets import BlockEstimate, grade_columns
 
 
 def write_volume_parquet(volume: PredictedVolume, path: str | Path) -> Path:
@@ -49,7 +49,8 @@ def volume_cell_arrays(volume: PredictedVolume) -> dict[str, np.ndarray]:
 
 def estimate_table(estimate: BlockEstimate, cutoff_ppm: float) -> pd.DataFrame:
     """Estimated cells of a block estimate: ``x, y, z`` (m, cell centres), ``dx, dy, dz`` (m),
-    ``treo_ppm`` (expected grade), ``log_estimate``, ``log_sd`` and ``p_above`` (P(grade > cut-off))."""
+    ``<grade>_ppm`` (expected grade, :func:`~afg_core.products.targets.grade_columns`: ``ni_ppm``,
+    ``treo_ppm``), ``log_estimate``, ``log_sd`` and ``p_above`` (P(grade > cut-off))."""
     block = estimate.block
     active = block.flat_mask() & np.isfinite(estimate.log_estimate)
     centres = block.cell_centres()[active]
@@ -62,7 +63,7 @@ def estimate_table(estimate: BlockEstimate, cutoff_ppm: float) -> pd.DataFrame:
             "dx": dx,
             "dy": dy,
             "dz": dz,
-            "treo_ppm": estimate.treo_ppm[active],
+            grade_columns(estimate.grade).ppm: estimate.grade_ppm[active],
             "log_estimate": estimate.log_estimate[active],
             "log_sd": np.sqrt(np.clip(estimate.log_variance[active], 0, None)),
             "p_above": estimate.probability_above(cutoff_ppm)[active],
@@ -93,16 +94,17 @@ def _image(block: BlockModel):
 
 
 def write_estimate_vti(estimate: BlockEstimate, cutoff_ppm: float, path: str | Path) -> Path:
-    """A block estimate as a VTK image (``.vti``): cells ``treo_ppm``, ``log_sd``, ``p_above`` (NaN: not estimated)."""
+    """A block estimate as a VTK image (``.vti``): cells ``<grade>_ppm``, ``log_sd``, ``p_above`` (NaN: not
+    estimated)."""
     return _save_image(estimate.block, estimate_cell_arrays(estimate, cutoff_ppm), path)
 
 
 def estimate_cell_arrays(estimate: BlockEstimate, cutoff_ppm: float) -> dict[str, np.ndarray]:
-    """Per-cell arrays of a block estimate: ``treo_ppm`` (expected grade), ``log_sd`` and ``p_above``
-    (P(grade > ``cutoff_ppm``)), in :meth:`BlockModel.cell_centres` order (NaN: masked, not estimated)."""
+    """Per-cell arrays of a block estimate: ``<grade>_ppm`` (expected grade, e.g. ``ni_ppm``), ``log_sd`` and
+    ``p_above`` (P(grade > ``cutoff_ppm``)), in :meth:`BlockModel.cell_centres` order (NaN: masked, not estimated)."""
     mask = estimate.block.flat_mask()
     arrays = {
-        "treo_ppm": estimate.treo_ppm,
+        grade_columns(estimate.grade).ppm: estimate.grade_ppm,
         "log_sd": np.sqrt(np.clip(estimate.log_variance, 0, None)),
         "p_above": estimate.probability_above(cutoff_ppm),
     }

@@ -8,7 +8,8 @@ the project description), with no offset:
   depth along the desurveyed hole), with the hole id, the depths and every element (and TREO
   for REE assays) per segment. A flat sample table, whose rows carry only a point, is written
   as the point set ``samples`` instead.
-- block models: volume elements (regular grids); cell arrays as in the VTK exports
+- block models: volume elements (regular grids) named after their source and grade (``kriged Ni
+  blocks``); cell arrays as in the VTK exports
   (:func:`afg_core.products.exports.estimate_cell_arrays`, ``volume_cell_arrays``), NaN where
   not estimated.
 - ``drill targets``: a point set at each zone's target (its highest-grade cell) with the
@@ -56,9 +57,10 @@ def write_omf(
     drillholes : DrillholeDatabase, optional
         Assay intervals, desurveyed into segments (m).
     estimate : BlockEstimate, optional
-        Kriged (or model) TREO block model: cells ``treo_ppm``, ``log_sd``, ``p_above``.
+        Kriged (or model) block model of one grade: cells ``<grade>_ppm`` (``ni_ppm``), ``log_sd``,
+        ``p_above``; the element is named ``kriged <grade> blocks`` (or ``<model> <grade> blocks``).
     cutoff_ppm : float, optional
-        TREO cut-off (ppm) of ``p_above``; needed with ``estimate``.
+        Cut-off (ppm) of the estimate's grade for ``p_above``; needed with ``estimate``.
     volume : PredictedVolume, optional
         A model's predicted volume: cells ``<grade>_ppm``, ``<grade>_log_sd``, ``<grade>_p_above``.
     targets : DataFrame, optional
@@ -88,14 +90,15 @@ def write_omf(
     if drillholes is not None:
         elements.append(_drillholes_element(omf, drillholes))
     if estimate is not None:
-        label = "kriged TREO blocks" if estimate.source == "kriging" else f"{estimate.source} TREO blocks"
+        grade = estimate.grade
+        made_by = "kriged" if estimate.source == "kriging" else estimate.source
         elements.append(
             _volume_element(
                 omf,
-                label,
+                f"{made_by} {grade} blocks",
                 estimate.block,
                 estimate_cell_arrays(estimate, cutoff_ppm),
-                f"TREO (ppm) from {estimate.source}; p_above = P(TREO > {cutoff_ppm:g} ppm)",
+                f"{grade} (ppm) from {estimate.source}; p_above = P({grade} > {cutoff_ppm:g} ppm)",
             )
         )
     if volume is not None:

@@ -21,7 +21,7 @@ from afg_core.io.project import Project
 from afg_core.learn.experiment import ExperimentResult
 from afg_core.products.omf_export import proposed_hole_ends
 from afg_core.products.reports import summary_text
-from afg_core.products.targets import BIF_DENSITY, BlockEstimate, grade_tonnage
+from afg_core.products.targets import BIF_DENSITY, BlockEstimate, grade_columns, grade_tonnage
 
 #: One colour per model, the same in every figure.
 _MODEL_COLOURS = {"lstm": "#1f77b4", "fnn": "#ff7f0e", "kriging": "#2ca02c", "boosting": "#d62728"}
@@ -78,9 +78,10 @@ def build_report_html(
     model_cards : dict, optional
         Model name -> ``card.json`` document (:func:`read_model_cards`).
     estimate : BlockEstimate, optional
-        Block model of the targets: variogram (when kriged), grade-tonnage curve and plan map.
+        Block model of the targets: variogram (when kriged), grade-tonnage curve and plan map,
+        all labelled with its grade (``estimate.grade``: TREO, Ni...).
     cutoff_ppm : float, optional
-        TREO cut-off (ppm) of the targets.
+        Cut-off (ppm) of the estimate's grade for the targets.
     targets, proposed_holes : DataFrame, optional
         :func:`afg_core.products.targets.rank_drill_targets` and ``propose_holes`` outputs.
     density_t_m3 : float
@@ -95,7 +96,7 @@ def build_report_html(
     if project is not None:
         parts.append(_project_section(project))
     if estimate is not None and estimate.variogram is not None:
-        parts.append(_variogram_section(estimate.variogram))
+        parts.append(_variogram_section(estimate.variogram, estimate))
     if experiment is not None:
         parts.append(_experiment_section(experiment))
         parts.append(_model_card_section(experiment, model_cards or {}))
@@ -144,7 +145,7 @@ def _project_section(project: Project) -> str:
     return f"<h2>Project</h2>{description}{_table(facts, text_columns=['', 'value'])}"
 
 
-def _variogram_section(model: VariogramModel) -> str:
+def _variogram_section(model: VariogramModel, estimate: BlockEstimate) -> str:
     rows = [(name, getattr(model, name)) for name in ("kind", "nugget", "sill", "range")]
     rows += [
         (name, getattr(model, name)) for name in ("range_minor", "range_vertical") if getattr(model, name)
@@ -156,11 +157,16 @@ def _variogram_section(model: VariogramModel) -> str:
 
     fig = go.Figure(go.Scatter(x=h, y=model(h), mode="lines", name=f"{model.kind} model"))
     fig.update_layout(
-        **_LAYOUT, title="Variogram model of log TREO", xaxis_title="lag (m)", yaxis_title="semivariance"
+        **_LAYOUT,
+        title=f"Variogram model of log {estimate.grade}",
+        xaxis_title="lag (m)",
+        yaxis_title="semivariance",
     )
+    fitted = f"Fitted automatically to log {estimate.grade} of the samples (the kriging of the block model)."
+    if estimate.samples_note:
+        fitted += f" {estimate.samples_note}"
     return (
-        "<h2>Variogram</h2>"
-        '<p class="note">Fitted automatically to log TREO of the samples (the kriging of the block model).</p>'
+        f'<h2>Variogram</h2><p class="note">{_e(fitted)}</p>'
         f"{_table(table, text_columns=['parameter'])}{_figure(fig)}"
     )
 
@@ -308,12 +314,14 @@ def _targets_section(
     density_t_m3: float,
     estimate: BlockEstimate | None,
 ) -> str:
-    where = f" above {cutoff_ppm:,g} ppm TREO" if cutoff_ppm is not None else ""
+    grade = estimate.grade if estimate is not None else "grade"
+    where = f" above {cutoff_ppm:,g} ppm {grade}" if cutoff_ppm is not None else ""
     source = f" from {estimate.source}" if estimate is not None else ""
     parts = [
         "<h2>Drill targets</h2>",
         f'<p class="note">{len(targets)} zones of connected blocks likely{_e(where)}{_e(source)}, ranked by contained '
-        f"TREO x mean probability (density {density_t_m3:g} t/m³). Target = the zone's highest-grade block.</p>",
+        f"{_e(grade)} x mean probability (density {density_t_m3:g} t/m³). Target = the zone's highest-grade "
+        "block.</p>",
         _table(targets, text_columns=[]),
     ]
     if holes is not None and len(holes):
@@ -336,31 +344,34 @@ def _block_figures(
 ) -> str:
     import plotly.graph_objects as go
 
-    top = 5 * cutoff_ppm if cutoff_ppm else float(np.nanpercentile(estimate.treo_ppm, 99))
+    name = estimate.grade
+    top = 5 * cutoff_ppm if cutoff_ppm else float(np.nanpercentile(estimate.grade_ppm, 99))
     curve = grade_tonnage(estimate, np.linspace(0.0, top, 26), density_t_m3)
     gt = go.Figure()
     gt.add_trace(go.Scatter(x=curve["cutoff_ppm"], y=curve["tonnes"] / 1e6, name="tonnes (Mt)"))
     gt.add_trace(
-        go.Scatter(x=curve["cutoff_ppm"], y=curve["mean_treo_ppm"], name="mean TREO (ppm)", yaxis="y2")
+        go.Scatter(
+            x=curve["cutoff_ppm"], y=curve[grade_columns(name).mean], name=f"mean {name} (ppm)", yaxis="y2"
+        )
     )
     gt.update_layout(
         **_LAYOUT,
-        title=f"Grade-tonnage ({estimate.source} blocks)",
-        xaxis_title="TREO cut-off (ppm)",
+        title=f"Grade-tonnage of {name} ({estimate.source} blocks)",
+        xaxis_title=f"{name} cut-off (ppm)",
         yaxis_title="Mt above cut-off",
-        yaxis2=dict(title="mean TREO (ppm)", overlaying="y", side="right", showgrid=False),
+        yaxis2=dict(title=f"mean {name} (ppm)", overlaying="y", side="right", showgrid=False),
     )
 
     block = estimate.block
     xs, ys, _ = block.axes()
-    grade = block.reshape(np.where(block.flat_mask(), estimate.treo_ppm, np.nan))
+    grade = block.reshape(np.where(block.flat_mask(), estimate.grade_ppm, np.nan))
     with np.errstate(all="ignore"):
         best = np.nanmax(np.where(np.isfinite(grade), grade, -np.inf), axis=2)
         best[~np.isfinite(best)] = np.nan
         plan_values = np.log10(best).T
     plan = go.Figure(
         go.Heatmap(
-            x=xs, y=ys, z=plan_values, colorscale="YlOrRd", colorbar=dict(title="log10 ppm"), name="TREO"
+            x=xs, y=ys, z=plan_values, colorscale="YlOrRd", colorbar=dict(title="log10 ppm"), name=name
         )
     )
     if project is not None:
@@ -403,7 +414,7 @@ def _block_figures(
         )
     plan.update_layout(
         **{**_LAYOUT, "height": 600, "margin": dict(l=60, r=20, t=90, b=50)},
-        title="Plan: highest block TREO in each column, targets and proposed holes",
+        title=f"Plan: highest block {name} in each column, targets and proposed holes",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         xaxis=dict(title="easting (m)"),
         yaxis=dict(title="northing (m)", scaleanchor="x"),

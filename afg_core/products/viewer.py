@@ -136,7 +136,7 @@ def _colour_field(estimate: BlockEstimate, settings: ViewerSettings) -> tuple[np
             clim=(float(np.percentile(finite, 2)), float(np.percentile(finite, 98))),
             scalar_bar_title=f"Uncertainty: sd of ln {grade}",
         )
-    values = np.log10(np.clip(estimate.treo_ppm, 1e-6, None))
+    values = np.log10(np.clip(estimate.grade_ppm, 1e-6, None))
     finite = values[np.isfinite(values)]
     low = min(float(np.percentile(finite, 2)), np.log10(settings.cutoff))
     return values, LayerStyle(
@@ -190,7 +190,7 @@ def build_viewer_scene(
         )
     else:
         block = estimate.block
-        grade = np.asarray(estimate.treo_ppm, dtype=float)
+        grade = np.asarray(estimate.grade_ppm, dtype=float)
         log_grade = np.log(np.clip(grade, 1e-6, None))
         first = start_factor(block)
         colour, colour_style = _colour_field(estimate, settings)
@@ -229,7 +229,7 @@ def build_viewer_scene(
         )
 
     if settings.compare and comparison is not None:
-        other = np.asarray(comparison.treo_ppm, dtype=float)
+        other = np.asarray(comparison.grade_ppm, dtype=float)
 
         def compare(factor: int):
             coarse, values = coarsen(comparison.block, other, factor)
