@@ -183,7 +183,6 @@ def _krige(args: argparse.Namespace) -> int:
     print(
         f"log {grade} kriged from {kept.used:,} of {kept.total:,} samples onto {store.block.n_cells:,} cells "
         f"({nx} x {ny} x {nz}) in {args.store}"
-        + (f"; {kept.zero_assays:,} assays of 0 ppm taken as below detection" if kept.zero_assays else "")
     )
     fields = [log_field(grade), f"{log_field(grade)}{VARIANCE_SUFFIX}"]
     for path, write in ((args.parquet, write_store_parquet), (args.csv, write_store_csv)):

@@ -324,6 +324,20 @@ A,6,8,abc,
     assert report.rows_dropped["assay.csv"] == 0
 
 
+def test_a_zero_assay_is_below_detection_at_half_the_lowest_positive_value(tmp_path: Path) -> None:
+    # No assay measures zero; as a grade its log would sink every log-grade variogram and model.
+    assay = "HOLEID,FROM,TO,Ni_ppm,La_ppm\nA,0,2,0,<2\nA,2,4,8,0\nA,4,6,120,5\nA,6,8,0,\n"
+    db, report = _load(tmp_path, assay=assay)
+    assert db.assay["Ni"].tolist() == [4.0, 8.0, 120.0, 4.0]
+    assert db.assay["Ni_bdl"].tolist() == [True, False, False, True]
+    assert db.assay["La"].tolist()[:3] == [1.0, 2.5, 5.0]  # <2 is DL/2; 0 is half the lowest positive
+    findings = report.to_frame()
+    zeros = findings[findings["message"].str.contains("exactly 0")]
+    assert zeros[["column", "count"]].values.tolist() == [["Ni_ppm", 2], ["La_ppm", 1]]
+    assert "4 ppm" in zeros["message"].iloc[0] and "<DL" in zeros["fix"].iloc[0]
+    assert report.rows_dropped["assay.csv"] == 0
+
+
 def test_below_detection_fraction_is_configurable(tmp_path: Path) -> None:
     assay = "HOLEID,FROM,TO,La_ppm\nA,0,2,<0.4\n"
     db, _ = _load(tmp_path, assay=assay, below_detection_fraction=0.25)

@@ -11,6 +11,9 @@ reader (:mod:`afg_core.sample_tables`), so both follow one set of rules:
   exceeds 100, which only ppm allows. Each assumption is a warning finding.
 * Below-detection cells (``<DL``, negative numbers) become a fraction of the limit and
   are flagged per value in ``<element>_bdl``; over-range cells (``>UL``) become the limit.
+* A value of exactly 0 is a below-detection result written without its limit (no assay
+  measures zero, and the log of a zero sinks every log-grade model): it becomes the same
+  fraction of the column's lowest measured positive value, flagged and reported like the others.
 * A concentration above 100 wt% (1e6 ppm) is impossible: set missing, reported.
 """
 
@@ -164,6 +167,23 @@ def read_element_columns(
         )
         values[impossible] = np.nan
         below = lab_values.below & ~impossible
+        zeros = (values == 0) & ~below
+        positive = values[np.isfinite(values) & (values > 0) & ~below]  # measured, not substituted
+        if zeros.any() and len(positive):
+            stand_in = lab.substitute_fraction * positive.min()
+            values[zeros] = stand_in
+            below |= zeros
+            report.add(
+                Finding(
+                    file,
+                    f"values of exactly 0 read as below detection: substituted by {lab.substitute_fraction:g} x the "
+                    f"lowest measured value ({stand_in:g} {internal_unit(element)}, flagged per value)",
+                    "warning",
+                    column=column,
+                    count=int(zeros.sum()),
+                    fix="write below-detection results as <DL (e.g. <2) so the limit is known",
+                )
+            )
         if below.any():
             report.add(
                 Finding(

@@ -203,10 +203,6 @@ class GradeSamples:
         (n,) hole of each sample.
     total : int
         Samples offered, with or without the grade.
-    zero_assays : int
-        Assays of 0 ppm (or below) read as below detection: taken as half the lowest positive
-        assay of the grade, not as the log floor (:data:`afg_core.transforms.LOG_FLOOR`), whose
-        log lies far below any real grade and swamps the variogram.
     """
 
     grade: str
@@ -214,7 +210,6 @@ class GradeSamples:
     log_values: np.ndarray
     hole_ids: np.ndarray
     total: int
-    zero_assays: int = 0
 
     @property
     def used(self) -> int:
@@ -234,9 +229,6 @@ def grade_samples(samples: pd.DataFrame, grade: str = TREO) -> GradeSamples:
     values = sample_grade(samples, grade).to_numpy(dtype=float)
     coords = samples[["x", "y", "z"]].to_numpy(dtype=float)
     use = np.isfinite(values) & np.isfinite(coords).all(axis=1)
-    zeros = use & (values <= 0)
-    if zeros.any() and (values[use] > 0).any():
-        values = np.where(zeros, 0.5 * values[use & (values > 0)].min(), values)
     if use.sum() < MIN_KRIGING_SAMPLES:
         raise InputError(
             f"only {int(use.sum())} samples have {grade} and a position: too few to krige "
@@ -250,7 +242,6 @@ def grade_samples(samples: pd.DataFrame, grade: str = TREO) -> GradeSamples:
         log_grade(values[use]),
         samples["hole_id"].to_numpy()[use],
         len(samples),
-        int(zeros.sum()),
     )
 
 
@@ -272,8 +263,6 @@ class BlockEstimate:
     samples_used, samples_total : int or None
         Samples kriged from (with the grade and a position) out of all samples; None when
         not kriged from samples here (a predicted volume, a block store).
-    zero_assays : int
-        Of those, assays of 0 ppm read as below detection (:class:`GradeSamples`).
     """
 
     block: BlockModel
@@ -284,7 +273,6 @@ class BlockEstimate:
     grade: str = TREO
     samples_used: int | None = None
     samples_total: int | None = None
-    zero_assays: int = 0
 
     @property
     def grade_ppm(self) -> np.ndarray:
@@ -299,8 +287,6 @@ class BlockEstimate:
         note = f"{self.grade} kriged from {self.samples_used:,} of {self.samples_total:,} samples"
         if self.samples_used < (self.samples_total or 0):
             note += f" (the others have no {self.grade} assay or no position)"
-        if self.zero_assays:
-            note += f"; {self.zero_assays:,} assays of 0 ppm taken as below detection (half the lowest positive assay)"
         return note + "."
 
     def probability_above(self, cutoff_ppm: float) -> np.ndarray:
@@ -370,7 +356,6 @@ def estimate_grade_blocks(
         grade,
         kept.used,
         kept.total,
-        kept.zero_assays,
     )
 
 
