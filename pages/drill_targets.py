@@ -145,6 +145,17 @@ ranking = rank_drill_targets(estimate, cutoff, samples[["x", "y", "z"]].to_numpy
 
 with right:
     st.subheader(f"{len(ranking)} {grade} target zones")
+    if ranking.empty:
+        best = float(np.nanmax(estimate.probability_above(cutoff), initial=0.0))
+        st.info(
+            f"No cell has P({grade} > {cutoff:,g} ppm) of {min_probability:.2f} or more (the highest is "
+            f"{best:.2f}): lower the cut-off or the minimum probability"
+            + (
+                ", or take the kriged volume (a weak model's wide spread keeps probabilities low)."
+                if source == "model"
+                else "."
+            )
+        )
     names = grade_columns(grade)
     whole = st.column_config.NumberColumn(format="localized", step=1)
     st.dataframe(

@@ -93,7 +93,11 @@ with st.sidebar:
         arrows = st.checkbox("Gradient arrows", value=False)
     with st.expander("Drill holes and targets", expanded=True):
         traces = st.checkbox("Drill holes", value=True)
-        trace_grade = st.selectbox("Colour holes by", trace_options)
+        trace_grade = st.selectbox(
+            "Colour holes by",
+            trace_options,
+            index=trace_options.index(grade) if grade in trace_options else 0,
+        )
         zones = st.checkbox("Target zones and proposed holes", value=False, disabled=not has_volume)
         min_probability = st.slider("Minimum P(> cut-off) of a zone", 0.1, 0.95, 0.5, 0.05)
     exaggeration = st.slider(

@@ -223,3 +223,37 @@ def test_cell_fields_by_tiled_search_equal_the_point_kriging(small_demo: Path) -
     np.testing.assert_allclose(
         source.krige_block(block)[active], source.krige(block.cell_centres()[active]), rtol=1e-10, atol=1e-12
     )
+
+
+def test_volume_members_are_held_within_the_assays_range(small_demo: Path, monkeypatch) -> None:
+    """A member that extrapolates (a network far from its training inputs) never makes a grade no assay showed."""
+    from afg_core.learn import experiment
+
+    fitted_member = experiment._ensemble_member
+
+    def extrapolating_member(*args) -> np.ndarray:
+        logs = fitted_member(*args)
+        return logs + np.where(np.arange(len(logs)) % 2 == 0, 20.0, 0.0)[:, None]  # every other cell
+
+    monkeypatch.setattr(experiment, "_ensemble_member", extrapolating_member)
+    config = RunConfig(
+        task="volume",
+        models=("boosting",),
+        ablation=False,
+        importance=False,
+        groups=("position", "kriged"),
+        n_boot=10,
+        ensemble=2,
+        n_jobs=1,
+        cell_size=(200.0, 200.0, 40.0),
+    )
+    project = load_project(small_demo)
+    result = run_experiment(project, config)
+    assays = log_grade(project.drillholes.samples[list(result.targets)].to_numpy(dtype=float))
+    for j, target in enumerate(result.targets):
+        predicted = result.volume.log_mean[target]
+        assert np.nanmax(predicted) <= np.nanmax(assays[:, j]) + 1e-9, target
+        assert np.nanmin(predicted) >= np.nanmin(assays[:, j]) - 1e-9, target
+    assert any("outside the assays' range and were held at its edge" in note for note in result.notes)
+    for name, grade in result.volume.grade_ppm.items():  # the lognormal mean is top-cut at the richest assay
+        assert np.nanmax(grade) <= result.volume.top_cut[name], name

@@ -191,6 +191,9 @@ class PredictedVolume:
     member_log : dict
         Headline grade (``TREO`` for REE, else each target) -> (members, n_cells) float32 log
         grade of every ensemble member, for uncertainty bands of grade-tonnage curves.
+    top_cut : dict
+        Grade name -> the richest assay (ppm, or wt% for majors): ``grade_ppm`` is held at or
+        below it.
     """
 
     block: BlockModel
@@ -202,6 +205,7 @@ class PredictedVolume:
     model: str
     members: int
     member_log: dict[str, np.ndarray] = field(default_factory=dict)
+    top_cut: dict[str, float] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """Active cells: ``x, y, z`` (m) and ``<grade>_ppm, <grade>_log_sd, <grade>_p_above``."""
@@ -909,8 +913,10 @@ def predict_volume(
     The members are of one learned kind: the best of the run's learned models on the test
     holes when the task is the volume, else boosting (along-hole models need co-located
     measurements that unsampled cells lack). Member ``m`` is fitted on a bootstrap resample
-    of the holes, with its out-of-bag holes for early stopping. The log spread of a cell is
-    the ensemble variance plus the model kind's out-of-fold residual variance (per target).
+    of the holes, with its out-of-bag holes for early stopping; its log predictions are held
+    within the range of the assays' log grades (a note says how many were outside). The log
+    spread of a cell is the ensemble variance plus the model kind's out-of-fold residual
+    variance (per target).
     """
     notes: list[str] = []
     say = report or (lambda message: None)
@@ -955,13 +961,24 @@ def predict_volume(
             for m, drawn in enumerate(draws)
         ]
         stack = predict_on_cluster(client, fitted, x_cells, cell_groups)
+    # Far from its training inputs (cells kilometres from any hole) a network can predict any log
+    # grade, up to thousands of times the richest assay: members are held within the assays' range.
+    low, high = np.nanmin(y, axis=0), np.nanmax(y, axis=0)
+    outside = ((stack < low) | (stack > high)).mean(axis=(0, 1))
+    notes += [
+        f"{t}: {100 * share:.1f} % of the ensemble's cell predictions lay outside the assays' range "
+        "and were held at its edge"
+        for t, share in zip(targets, outside)
+        if share > 0
+    ]
+    stack = np.clip(stack, low, high)
     residual = (
         np.nanvar(oof[kind][tested] - observed_log_all[tested], axis=0)
         if kind in oof
         else np.zeros(len(targets))
     )
     order = cells.frame["cell"].to_numpy()
-    log_mean, grade, log_sd, probability = {}, {}, {}, {}
+    log_mean, grade, log_sd, probability, top_cut = {}, {}, {}, {}, {}
 
     def place(values: np.ndarray) -> np.ndarray:
         full = np.full(block.n_cells, np.nan)
@@ -970,6 +987,7 @@ def predict_volume(
 
     member_grades = {t: grade_from_log(stack[:, :, j]) for j, t in enumerate(targets)}
     log_members = {t: stack[:, :, j] for j, t in enumerate(targets)}
+    logs_observed = {t: y[:, j] for j, t in enumerate(targets)}
     residuals = dict(zip(targets, residual))
     if sum_name is not None:
         totals = np.stack(
@@ -979,6 +997,7 @@ def predict_volume(
             ]
         )
         log_members[sum_name] = log_grade(totals)
+        logs_observed[sum_name] = log_grade(target_sum(samples[targets], targets).to_numpy())
         residuals[sum_name] = 0.0
         if kind in oof:
             observed, predicted = _grade_frames(
@@ -990,7 +1009,17 @@ def predict_volume(
     for name, logs in log_members.items():
         mean, variance = logs.mean(axis=0), logs.var(axis=0) + residuals[name]
         log_mean[name] = place(mean)
-        grade[name] = place(lognormal_mean(mean, variance))
+        # Top cut at the richest assay (of the grade, or of the sum): with the wide spread of a weak
+        # model the lognormal mean runs to impossible grades (over 100 %) while every member stays in range.
+        top_cut[name] = richest = float(grade_from_log(np.nanmax(logs_observed[name])))
+        expected = lognormal_mean(mean, variance)
+        share = float(np.mean(expected > richest))
+        if share > 0:
+            notes.append(
+                f"{name}: expected grade of {100 * share:.1f} % of the cells top-cut at the richest assay "
+                f"({richest:,.4g} {'wt%' if internal_unit(name) == 'pct' else 'ppm'})"
+            )
+        grade[name] = place(np.minimum(expected, richest))
         log_sd[name] = place(np.sqrt(variance))
         if name in cutoffs:
             probability[name] = place(ndtr((mean - log_grade(cutoffs[name])) / np.sqrt(variance)))
@@ -1003,5 +1032,5 @@ def predict_volume(
         for name in ([sum_name] if sum_name is not None else targets)
     }
     return PredictedVolume(
-        narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, stack.shape[0], member_log
+        narrowed, log_mean, grade, log_sd, probability, cutoffs, kind, stack.shape[0], member_log, top_cut
     ), notes

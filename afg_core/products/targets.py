@@ -5,6 +5,7 @@ oxides, Y2O3 included). Grades are log-normal, so a grade is kriged in log space
 (:func:`afg_core.transforms.log_grade`) and back-transformed with the log-normal correction
 (:func:`afg_core.transforms.lognormal_mean`); the probability of exceeding the cut-off uses the
 kriging variance as the spread of the log grade (a Gaussian approximation, stated on the page).
+Expected grades are top-cut at the richest assay (:attr:`BlockEstimate.top_cut_ppm`).
 Tables name their grade columns after the grade (:func:`grade_columns`: ``mean_ni_ppm``,
 ``mean_treo_ppm``).
 """
@@ -263,6 +264,9 @@ class BlockEstimate:
     samples_used, samples_total : int or None
         Samples kriged from (with the grade and a position) out of all samples; None when
         not kriged from samples here (a predicted volume, a block store).
+    top_cut_ppm : float
+        Highest expected grade (ppm): the richest assay. With a wide log spread the lognormal
+        mean runs far above any assay (even past 100 %); grades above it are held at it.
     """
 
     block: BlockModel
@@ -273,11 +277,12 @@ class BlockEstimate:
     grade: str = TREO
     samples_used: int | None = None
     samples_total: int | None = None
+    top_cut_ppm: float = np.inf
 
     @property
     def grade_ppm(self) -> np.ndarray:
-        """Expected grade (ppm) with the log-normal back-transform."""
-        return lognormal_mean(self.log_estimate, self.log_variance)
+        """Expected grade (ppm) with the log-normal back-transform, top-cut at :attr:`top_cut_ppm`."""
+        return np.minimum(lognormal_mean(self.log_estimate, self.log_variance), self.top_cut_ppm)
 
     @property
     def samples_note(self) -> str:
@@ -356,6 +361,7 @@ def estimate_grade_blocks(
         grade,
         kept.used,
         kept.total,
+        float(grade_from_log(kept.log_values.max())),
     )
 
 
@@ -434,7 +440,13 @@ def estimate_from_volume(volume: PredictedVolume, grade: str = TREO) -> BlockEst
     if grade not in volume.log_mean:
         raise KeyError(f"the predicted volume has no {grade}; it has {sorted(volume.log_mean)}")
     return BlockEstimate(
-        volume.block, volume.log_mean[grade], volume.log_sd[grade] ** 2, None, volume.model, grade
+        volume.block,
+        volume.log_mean[grade],
+        volume.log_sd[grade] ** 2,
+        None,
+        volume.model,
+        grade,
+        top_cut_ppm=volume.top_cut.get(grade, np.inf),
     )
 
 
