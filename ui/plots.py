@@ -317,10 +317,8 @@ def predicted_vs_observed(
     fig.update_layout(
         **_LAYOUT,
         height=460,
-        xaxis_type="log",
-        yaxis_type="log",
-        xaxis_title=f"observed {grade}",
-        yaxis_title=f"predicted {grade}",
+        xaxis=dict(type="log", dtick=1, title=f"observed {grade}"),  # decades only: minor labels crowd
+        yaxis=dict(type="log", dtick=1, title=f"predicted {grade}"),
     )
     return fig
 
