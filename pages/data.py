@@ -209,45 +209,53 @@ else:
         plan_map(np.array([]), np.array([]), np.empty((0, 0)), traces, db.collar, ""), width="stretch"
     )
 
-st.subheader("Down-hole logs")
-hole_id = st.selectbox("Hole", db.collar["hole_id"].tolist())
-hole = samples.loc[samples["hole_id"] == hole_id].sort_values("from").copy()
-ree = [e for e in REE_TARGETS if e in hole]
-columns = [(e, f"{e} (wt%)") for e in MAJORS if e in hole]
-if ree:
-    hole["TREO"] = total_rare_earth_oxides(hole[ree])
-    columns.append(("TREO", "TREO (ppm)"))
-lithology = db.lithology.loc[db.lithology["hole_id"] == hole_id] if db.lithology is not None else None
-if columns:
-    st.plotly_chart(strip_logs(hole, columns, lithology), width="stretch")
 
-st.subheader("REE patterns")
-if len(ree) >= 10:
-    reference = st.radio(
-        "Normalise to",
-        ["chondrite", "PAAS"],
-        horizontal=True,
-        help="CI chondrite: McDonough & Sun (1995). PAAS: Taylor & McLennan (1985).",
-    )
-    normalised = normalise(hole[ree].dropna(), reference)
-    background = None
-    if "lith" in samples:
-        bif = samples.loc[samples["lith"].fillna("").str.startswith("BIF"), ree].dropna()
-        treo = total_rare_earth_oxides(bif)
-        background = normalise(bif[treo < treo.quantile(0.5)], reference).median()
-    st.plotly_chart(
-        spider_plot(
-            normalised,
-            hole.loc[normalised.index, "from"],
-            hole.loc[normalised.index, "TREO"],
-            reference,
-            background,
-        ),
-        width="stretch",
-    )
-    st.caption(
-        f"{len(normalised)} samples of {hole_id}, coloured by TREO; black: median of the lower-grade half of "
-        "BIF samples of the project."
-    )
-else:
-    st.info("Fewer than 10 REE columns in the assays: no spider diagram.")
+@st.fragment
+def hole_view() -> None:
+    """Down-hole logs and REE patterns of one hole: a fragment, so choosing a hole or a normalisation
+    reruns these two sections only, not the tables and plan map above (fast while another session trains)."""
+    st.subheader("Down-hole logs")
+    hole_id = st.selectbox("Hole", db.collar["hole_id"].tolist())
+    hole = samples.loc[samples["hole_id"] == hole_id].sort_values("from").copy()
+    ree = [e for e in REE_TARGETS if e in hole]
+    columns = [(e, f"{e} (wt%)") for e in MAJORS if e in hole]
+    if ree:
+        hole["TREO"] = total_rare_earth_oxides(hole[ree])
+        columns.append(("TREO", "TREO (ppm)"))
+    lithology = db.lithology.loc[db.lithology["hole_id"] == hole_id] if db.lithology is not None else None
+    if columns:
+        st.plotly_chart(strip_logs(hole, columns, lithology), width="stretch")
+
+    st.subheader("REE patterns")
+    if len(ree) >= 10:
+        reference = st.radio(
+            "Normalise to",
+            ["chondrite", "PAAS"],
+            horizontal=True,
+            help="CI chondrite: McDonough & Sun (1995). PAAS: Taylor & McLennan (1985).",
+        )
+        normalised = normalise(hole[ree].dropna(), reference)
+        background = None
+        if "lith" in samples:
+            bif = samples.loc[samples["lith"].fillna("").str.startswith("BIF"), ree].dropna()
+            treo = total_rare_earth_oxides(bif)
+            background = normalise(bif[treo < treo.quantile(0.5)], reference).median()
+        st.plotly_chart(
+            spider_plot(
+                normalised,
+                hole.loc[normalised.index, "from"],
+                hole.loc[normalised.index, "TREO"],
+                reference,
+                background,
+            ),
+            width="stretch",
+        )
+        st.caption(
+            f"{len(normalised)} samples of {hole_id}, coloured by TREO; black: median of the lower-grade half of "
+            "BIF samples of the project."
+        )
+    else:
+        st.info("Fewer than 10 REE columns in the assays: no spider diagram.")
+
+
+hole_view()

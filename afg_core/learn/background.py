@@ -259,6 +259,14 @@ class TrainingJob:
         )
         self._progress(0.0, "starting the training process")
         process.start()
+        # Lowered at once, from here: the child's own lowering comes only after it has imported
+        # jax, keras and afg_core (seconds of CPU), which would otherwise run at the server's priority.
+        # Threads it starts inherit this; _train_in_child then lowers any started before it.
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, process.pid, BACKGROUND_NICE)
+            except OSError:  # already gone, or not permitted: the child lowers itself
+                pass
         _children.add(process)
         self._process = process
         try:
