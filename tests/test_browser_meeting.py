@@ -255,6 +255,60 @@ def download(page, button: str, name: str) -> Path:
     return path
 
 
+def read_back_targets(page, zones: int, target_columns: set[str], blocks: str, prefix: str) -> pd.DataFrame:
+    """Download the targets CSV and the OMF of the Drill Targets page (to tests/artifacts/<prefix>_targets.*)
+    and check them against each other: one row per zone, a proposed hole for each of the top 15, and the
+    OMF's holes, ``blocks``, targets and proposed holes where the CSV puts them."""
+    import omf
+
+    table = pd.read_csv(download(page, "Download targets and proposed holes (CSV)", f"{prefix}_targets.csv"))
+    assert set(table.columns) == target_columns | HOLE_COLUMNS
+    assert len(table) == zones and (table["mean_probability"] >= 0.5).all()
+    assert table["rank"].tolist() == list(range(1, zones + 1))
+    proposed = table.dropna(subset=["collar_x"])
+    assert len(proposed) == min(zones, 15)  # a hole for each of the top 15 zones
+    assert proposed["dip"].between(0, 90).all() and (proposed["length_m"] > 0).all()
+
+    omf_path = download(page, "Holes, blocks, targets and proposed holes (OMF", f"{prefix}_targets.omf")
+    elements = {e.name: e for e in omf.OMFReader(str(omf_path)).get_project().elements}
+    assert set(elements) == {"drill holes", blocks, "drill targets", "proposed holes"}
+    np.testing.assert_allclose(
+        np.asarray(elements["drill targets"].geometry.vertices),
+        table[["target_x", "target_y", "target_z"]].to_numpy(),
+        atol=1e-6,
+    )
+    collars = np.asarray(elements["proposed holes"].geometry.vertices)[0::2]
+    np.testing.assert_allclose(collars, proposed[["collar_x", "collar_y", "collar_z"]].to_numpy(), atol=1e-6)
+    return table
+
+
+def save_and_reopen_session(page, project_name: str, prefix: str) -> tuple[float, set[str], str]:
+    """On the Data page, save the session (tests/artifacts/<prefix>_session.zip) and open it again.
+
+    Returns the seconds from the Open click to the page drawn on the opened project, the names in
+    the zip, and the run summary it holds."""
+    go_to(page, "Data")
+    page.get_by_text("Session: save or open").click()
+    rerun(page, page.get_by_role("button", name="Prepare a session file").click, "Data")
+    session_path = download(page, "Save session", f"{prefix}_session.zip")
+    with zipfile.ZipFile(session_path) as archive:
+        names = set(archive.namelist())
+        summary = archive.read("run/summary.txt").decode() if "run/summary.txt" in names else ""
+    assert {"session.json", "project/project.toml", "run/summary.txt"} <= names, sorted(names)
+
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Open a session file")
+    rerun(page, lambda: uploader.locator('input[type="file"]').set_input_files(session_path), "Data")
+    started = time.monotonic()
+    page.get_by_role("button", name="Open the session").click()
+    opened = page.get_by_text(f"Session of {project_name} saved")
+    opened.or_(page.locator('[data-testid="stException"]')).first.wait_for(timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(SCRIPT_DONE, timeout=RUN_TIMEOUT_MS)
+    open_s = time.monotonic() - started
+    settle(page, "Data")
+    assert project_in_sidebar(page) == project_name
+    return open_s, names, summary
+
+
 # ----------------------------------------------------------------------------------------- the meeting
 
 
@@ -349,46 +403,10 @@ def _walk_the_meeting(page, url: str) -> None:
     assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # zones, proposed holes
     save_screenshot(page, "meeting_6_targets", "screenshot_targets.png")
 
-    table = pd.read_csv(download(page, "Download targets and proposed holes (CSV)", "meeting_targets.csv"))
-    assert set(table.columns) == TARGET_COLUMNS | HOLE_COLUMNS
-    assert len(table) == zones
-    assert table["rank"].tolist() == list(range(1, zones + 1))
-    proposed = table.dropna(subset=["collar_x"])
-    assert len(proposed) == min(zones, 15)  # a hole for each of the top 15 zones
-    assert proposed["dip"].between(0, 90).all() and (proposed["length_m"] > 0).all()
-
-    import omf
-
-    omf_path = download(page, "Holes, blocks, targets and proposed holes (OMF", "meeting_targets.omf")
-    elements = {e.name: e for e in omf.OMFReader(str(omf_path)).get_project().elements}
-    assert set(elements) == {"drill holes", "fnn TREO blocks", "drill targets", "proposed holes"}
-    np.testing.assert_allclose(
-        np.asarray(elements["drill targets"].geometry.vertices),
-        table[["target_x", "target_y", "target_z"]].to_numpy(),
-        atol=1e-6,
-    )
-    collars = np.asarray(elements["proposed holes"].geometry.vertices)[0::2]
-    np.testing.assert_allclose(collars, proposed[["collar_x", "collar_y", "collar_z"]].to_numpy(), atol=1e-6)
+    read_back_targets(page, zones, TARGET_COLUMNS, "fnn TREO blocks", "meeting")
 
     # Data: save the session, open it again through the upload widget.
-    go_to(page, "Data")
-    page.get_by_text("Session: save or open").click()
-    rerun(page, page.get_by_role("button", name="Prepare a session file").click, "Data")
-    session_path = download(page, "Save session", "meeting_session.zip")
-    with zipfile.ZipFile(session_path) as archive:
-        names = set(archive.namelist())
-        summary = archive.read("run/summary.txt").decode() if "run/summary.txt" in names else ""
-    assert {"session.json", "project/project.toml", "run/summary.txt"} <= names, sorted(names)
-
-    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Open a session file")
-    rerun(page, lambda: uploader.locator('input[type="file"]').set_input_files(session_path), "Data")
-    started = time.monotonic()
-    page.get_by_role("button", name="Open the session").click()
-    opened = page.get_by_text(f"Session of {demo_name} saved")
-    opened.or_(page.locator('[data-testid="stException"]')).first.wait_for(timeout=RUN_TIMEOUT_MS)
-    page.wait_for_function(SCRIPT_DONE, timeout=RUN_TIMEOUT_MS)
-    open_s = time.monotonic() - started
-    settle(page, "Data")
+    open_s, _, summary = save_and_reopen_session(page, demo_name, "meeting")
     print(f"meeting: session open {open_s:.1f} s (click to the page drawn on the opened project)")
     assert project_in_sidebar(page) == demo_name
     assert page.get_by_role("heading", name=demo_name).is_visible()

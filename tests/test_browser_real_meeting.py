@@ -14,7 +14,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHARED_DATA
@@ -29,20 +28,19 @@ from test_browser import (  # noqa: F401  (browser, server_url: fixtures)
     wait_for_plotly,
 )
 from test_browser_meeting import (  # noqa: F401  (_remove_new_runs: fixture)
-    HOLE_COLUMNS,
-    SCRIPT_DONE,
     SESSION_OPEN_LIMIT_S,
     TRAIN_TIMEOUT_MS,
     _remove_new_runs,
     canvas_shot,
     choose,
-    download,
     go_to,
     metric,
     project_in_sidebar,
     radio,
+    read_back_targets,
     rerun,
     rerun_done,
+    save_and_reopen_session,
     set_number,
     set_switch,
     settle,
@@ -188,45 +186,11 @@ def _walk(page, url: str, upload: Path) -> None:
     assert zones > 0, heading
     save_screenshot(page, "real_5_targets")
 
-    table = pd.read_csv(download(page, "Download targets and proposed holes (CSV)", "real_targets.csv"))
-    assert set(table.columns) == TARGET_COLUMNS | HOLE_COLUMNS
-    assert len(table) == zones and (table["mean_probability"] >= 0.5).all()
-    proposed = table.dropna(subset=["collar_x"])
-    assert len(proposed) == min(zones, 15)
-    assert proposed["dip"].between(0, 90).all() and (proposed["length_m"] > 0).all()
+    read_back_targets(page, zones, TARGET_COLUMNS, "kriged Ni blocks", "real")
 
-    import omf
-
-    omf_path = download(page, "Holes, blocks, targets and proposed holes (OMF", "real_targets.omf")
-    elements = {e.name: e for e in omf.OMFReader(str(omf_path)).get_project().elements}
-    assert set(elements) == {"drill holes", "kriged Ni blocks", "drill targets", "proposed holes"}
-    np.testing.assert_allclose(
-        np.asarray(elements["drill targets"].geometry.vertices),
-        table[["target_x", "target_y", "target_z"]].to_numpy(),
-        atol=1e-6,
-    )
-
-    # Data: save the session and open it again.
-    go_to(page, "Data")
-    page.get_by_text("Session: save or open").click()
-    rerun(page, page.get_by_role("button", name="Prepare a session file").click, "Data")
-    session_path = download(page, "Save session", "real_session.zip")
-    with zipfile.ZipFile(session_path) as archive:
-        names = set(archive.namelist())
-    assert {"session.json", "project/project.toml", "run/summary.txt"} <= names, sorted(names)
+    # Data: save the session (the project's files and the run) and open it again.
+    open_s, names, _ = save_and_reopen_session(page, NAME, "real")
     assert {f"project/{name}" for name in FILES.values()} <= names
-
-    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Open a session file")
-    rerun(page, lambda: uploader.locator('input[type="file"]').set_input_files(session_path), "Data")
-    started = time.monotonic()
-    page.get_by_role("button", name="Open the session").click()
-    page.get_by_text(f"Session of {NAME} saved").or_(
-        page.locator('[data-testid="stException"]')
-    ).first.wait_for(timeout=RUN_TIMEOUT_MS)
-    page.wait_for_function(SCRIPT_DONE, timeout=RUN_TIMEOUT_MS)
-    open_s = time.monotonic() - started
-    settle(page, "Data")
     print(f"real meeting: session open {open_s:.1f} s")
-    assert project_in_sidebar(page) == NAME
     save_screenshot(page, "real_6_session_opened")
     assert open_s < SESSION_OPEN_LIMIT_S, f"opening the session took {open_s:.1f} s"
