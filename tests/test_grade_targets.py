@@ -96,6 +96,16 @@ def test_targets_of_an_element_are_named_after_it_and_rank_the_rich_east() -> No
     assert curve["tonnes"].iloc[0] > curve["tonnes"].iloc[1] > 0
 
 
+def test_a_grade_kriged_into_a_store_reads_back_top_cut_at_the_richest_sample(tmp_path: Path) -> None:
+    from afg_core.products.targets import krige_grade_to_store
+
+    samples = _samples()
+    store = krige_grade_to_store(samples, tmp_path / "ni.zarr", "Ni", cell_size=(50.0, 50.0, 10.0))
+    estimate = estimate_from_store(BlockStore.open(store.path), "Ni")
+    assert estimate.grade == "Ni" and estimate.top_cut_ppm == pytest.approx(samples["Ni"].max(), rel=1e-9)
+    assert np.nanmax(estimate.grade_ppm) <= estimate.top_cut_ppm
+
+
 def test_a_store_without_the_grade_says_which_grades_it_holds(tmp_path: Path) -> None:
     from afg_core.geostat.blockmodel import BlockModel
 

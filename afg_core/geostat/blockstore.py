@@ -118,6 +118,14 @@ class BlockStore:
         """The named fields, in the order they were created."""
         return tuple(self._group().attrs["names"])
 
+    def field_facts(self, name: str) -> dict:
+        """Facts recorded with the field ``name`` by :meth:`record` (empty when none)."""
+        return dict(self._group()[name].attrs)
+
+    def record(self, name: str, **facts) -> None:
+        """Record facts (JSON values) with the field ``name``, e.g. the richest sample of a kriged grade."""
+        self._group("r+")[name].attrs.update(facts)
+
     @property
     def has_mask(self) -> bool:
         """Whether the store holds an estimability mask."""

@@ -400,6 +400,7 @@ def krige_grade_to_store(
     krige_block_model_to_store(
         store, coords, values, model, [name], search, holes, max_distance, client, progress
     )
+    store.record(name, top_cut_ppm=float(grade_from_log(values.max())))
     return store
 
 
@@ -427,7 +428,13 @@ def estimate_from_store(
         factor += 1
     coarse, fields = store.decimated([name, f"{name}{VARIANCE_SUFFIX}"], factor)
     return BlockEstimate(
-        coarse, fields[name].ravel(), fields[f"{name}{VARIANCE_SUFFIX}"].ravel(), None, "kriging", grade
+        coarse,
+        fields[name].ravel(),
+        fields[f"{name}{VARIANCE_SUFFIX}"].ravel(),
+        None,
+        "kriging",
+        grade,
+        top_cut_ppm=store.field_facts(name).get("top_cut_ppm", np.inf),
     )
 
 
