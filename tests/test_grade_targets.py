@@ -138,6 +138,7 @@ def test_a_base_metal_project_targets_its_elements_with_cutoffs_from_project_tom
     cutoff, note = starting_cutoff(project, "Cu")
     copper = project.drillholes.samples["Cu"].dropna()
     assert 0.85 <= (copper < cutoff).mean() <= 0.95 and "90th percentile" in note
+    assert starting_cutoff(project, "Fe")[1].endswith(" wt%.")  # a major of a model's volume (3D Viewer)
 
 
 @pytest.mark.shared_data

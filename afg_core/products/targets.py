@@ -165,7 +165,7 @@ def default_grade(project: Project) -> str:
 
 
 def starting_cutoff(project: Project, grade: str) -> tuple[float, str]:
-    """The cut-off (ppm) a page starts from for ``grade``, and a note when it is not project.toml's.
+    """The cut-off (ppm, wt% for majors) a page starts from for ``grade``, and a note when not project.toml's.
 
     project.toml's ``[cutoffs]`` (:meth:`~afg_core.io.project.ProjectSettings.cutoff`); for a
     grade with none, the 90th percentile of its assays to two significant figures, so the
@@ -181,11 +181,16 @@ def starting_cutoff(project: Project, grade: str) -> tuple[float, str]:
     try:
         return project.settings.cutoff(grade), ""
     except InputError:
-        values = sample_grade(project.drillholes.samples, grade).dropna()
+        samples = project.drillholes.samples
+        if grade != TREO and grade not in samples:
+            raise
+        # Any assayed grade, a wt% major of a model's volume too (which drill targets refuse).
+        values = (sample_grade(samples, grade) if grade == TREO else samples[grade]).dropna()
         value = float(f"{np.percentile(values, 90):.2g}")
+        unit = "wt%" if internal_unit(grade) == "pct" else "ppm"
         return value, (
             f"No cut-off for {grade} in project.toml ([cutoffs]): starting at the 90th percentile of its "
-            f"assays, {value:,g} ppm."
+            f"assays, {value:,g} {unit}."
         )
 
 
