@@ -255,6 +255,18 @@ def download(page, button: str, name: str) -> Path:
     return path
 
 
+def open_project_zip(page, upload: Path, project_name: str) -> None:
+    """Open a project zip through the Data page's "Open a project" (the page is on Data) and wait for it."""
+    page.get_by_text("Open a project").click()
+    rerun(page, lambda: radio(page, "Source", "Project folder as a zip"), "Data")
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Zip of the project folder")
+    rerun(page, lambda: uploader.locator('input[type="file"]').set_input_files(upload), "Data")
+    page.get_by_role("button", name="Open the zip").click()
+    page.get_by_role("heading", name=project_name).wait_for(timeout=RUN_TIMEOUT_MS)
+    settle(page, "Data")
+    assert project_in_sidebar(page) == project_name
+
+
 def read_back_targets(page, zones: int, target_columns: set[str], blocks: str, prefix: str) -> pd.DataFrame:
     """Download the targets CSV and the OMF of the Drill Targets page (to tests/artifacts/<prefix>_targets.*)
     and check them against each other: one row per zone, a proposed hole for each of the top 15, and the
@@ -475,14 +487,7 @@ def test_four_sessions_one_training(browser, server_url: str, cli_demo) -> None:
         name, payload = _small_project_zip(cli_demo[0])
         upload = ARTIFACTS / "meeting_upload.zip"
         upload.write_bytes(payload)
-        data.get_by_text("Open a project").click()
-        rerun(data, lambda: radio(data, "Source", "Project folder as a zip"), "Data")
-        uploader = data.locator('[data-testid="stFileUploader"]', has_text="Zip of the project folder")
-        rerun(data, lambda: uploader.locator('input[type="file"]').set_input_files(upload), "Data")
-        data.get_by_role("button", name="Open the zip").click()
-        data.get_by_role("heading", name=name).wait_for(timeout=RUN_TIMEOUT_MS)
-        settle(data, "Data")
-        assert project_in_sidebar(data) == name
+        open_project_zip(data, upload, name)
         for page in (targets, variogram):  # the other sessions rerun on their own project
             go_to(page, "Data")
             assert project_in_sidebar(page) == demo_name

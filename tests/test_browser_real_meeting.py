@@ -35,7 +35,7 @@ from test_browser_meeting import (  # noqa: F401  (_remove_new_runs: fixture)
     choose,
     go_to,
     metric,
-    project_in_sidebar,
+    open_project_zip,
     radio,
     read_back_targets,
     rerun,
@@ -105,14 +105,7 @@ def test_the_meeting_on_real_nickel_holes(browser, server_url: str, tmp_path: Pa
 def _walk(page, url: str, upload: Path) -> None:
     # Data: the project zip opens; every hole of the collar file is there.
     open_page(page, url, "", "Data")
-    page.get_by_text("Open a project").click()
-    rerun(page, lambda: radio(page, "Source", "Project folder as a zip"), "Data")
-    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Zip of the project folder")
-    rerun(page, lambda: uploader.locator('input[type="file"]').set_input_files(upload), "Data")
-    page.get_by_role("button", name="Open the zip").click()
-    page.get_by_role("heading", name=NAME).wait_for(timeout=RUN_TIMEOUT_MS)
-    settle(page, "Data")
-    assert project_in_sidebar(page) == NAME
+    open_project_zip(page, upload, NAME)
     assert metric(page, "Drill holes") == str(len(pd.read_csv(FORRESTANIA / FILES["collar"])))
     save_screenshot(page, "real_1_data")
 
